@@ -1,0 +1,377 @@
+/* main.c: setup-console-cli, a thin front end over libsetupconsole
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gi18n.h>
+
+#include "sc-core.h"
+
+/* One exit status per class of failure, so scripts can tell them apart. */
+enum
+{
+  EXIT_OK = 0,
+  EXIT_INTERNAL = 1,   /* a bug or an unexpected system failure */
+  EXIT_USAGE = 2,      /* wrong command line */
+  EXIT_BAD_INPUT = 3,  /* a malformed serial, CSR, profile or file */
+  EXIT_POLICY = 4,     /* the CSR policy refused the request */
+  EXIT_SIGNER = 5,     /* the DAK could not sign, or the chain does not verify */
+  EXIT_OUTPUT = 6,     /* the result could not be written; nothing was */
+};
+
+static int
+exit_status_for (const GError *error)
+{
+  if (error->domain == G_OPTION_ERROR)
+    return EXIT_USAGE;
+  if (error->domain == SC_PROFILE_ERROR || error->domain == SC_PIN_ERROR)
+    return EXIT_BAD_INPUT;
+  if (error->domain == SC_CRYPTO_ERROR)
+    return error->code == SC_CRYPTO_ERROR_MALFORMED ? EXIT_BAD_INPUT : EXIT_INTERNAL;
+  if (error->domain == SC_POLICY_ERROR)
+    return EXIT_POLICY;
+  if (error->domain == SC_DAK_ERROR || error->domain == SC_CHAIN_ERROR)
+    return EXIT_SIGNER;
+  if (error->domain == G_IO_ERROR || error->domain == G_FILE_ERROR)
+    return EXIT_OUTPUT;
+  return EXIT_INTERNAL;
+}
+
+static int
+fail (int           status,
+      const GError *error)
+{
+  g_printerr ("setup-console-cli: %s\n", error->message);
+  return status;
+}
+
+static int
+fail_error (const GError *error)
+{
+  return fail (exit_status_for (error), error);
+}
+
+static int
+usage_error (GOptionContext *context,
+             const char     *message)
+{
+  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+
+  g_printerr ("setup-console-cli: %s\n\n%s", message, help);
+  return EXIT_USAGE;
+}
+
+static ScProfile *
+load_profile (const char  *path,
+              GError     **error)
+{
+  ScProfile *profile;
+
+  if (path != NULL)
+    return sc_profile_new_from_file (path, error);
+
+  profile = sc_defaults_load_training_profile (error);
+  if (profile != NULL)
+    {
+      g_autofree char *display = g_filename_display_name (sc_profile_get_path (profile));
+      g_printerr (_("Using the embedded training profile %s\n"), display);
+    }
+  return profile;
+}
+
+static gboolean
+parse (GOptionContext   *context,
+       int              *argc,
+       char           ***argv,
+       int              *status)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      *status = usage_error (context, error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Reads a CSR of at most SC_MAX_PEM_INPUT bytes from a file or stdin. */
+static GBytes *
+read_input (const char  *path,
+            GError     **error)
+{
+  g_autoptr(GByteArray) buf = g_byte_array_new ();
+  guint8 chunk[4096];
+
+  if (path != NULL && !g_str_equal (path, "-"))
+    {
+      g_autofree char *data = NULL;
+      gsize len;
+
+      if (!g_file_get_contents (path, &data, &len, error))
+        return NULL;
+      return g_bytes_new_take (g_steal_pointer (&data), len);
+    }
+
+  for (;;)
+    {
+      gssize n = read (STDIN_FILENO, chunk, sizeof chunk);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                       _("Cannot read standard input: %s"), g_strerror (saved_errno));
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      g_byte_array_append (buf, chunk, n);
+      if (buf->len > SC_MAX_PEM_INPUT)
+        break;  /* sc_csr_load() reports the size */
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+}
+
+static int
+cmd_issue (int    argc,
+           char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autofree char *profile_path = NULL;
+  g_autofree char *csr_path = NULL;
+  g_autofree char *serial = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScDak) dak = NULL;
+  g_autoptr(GBytes) input = NULL;
+  g_autoptr(X509_REQ) csr = NULL;
+  g_autoptr(ScCertList) chain = NULL;
+  g_autofree char *pem = NULL;
+  const GOptionEntry entries[] = {
+    { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &profile_path, N_("Product profile (default: the embedded training profile)"), N_("FILE") },
+    { "csr", 'c', 0, G_OPTION_ARG_FILENAME, &csr_path, N_("CSR in PEM or DER (default: standard input)"), N_("FILE|-") },
+    { "serial", 's', 0, G_OPTION_ARG_STRING, &serial, N_("Require this DSN in the CSR"), N_("SERIAL") },
+    { NULL }
+  };
+  int status;
+
+  g_option_context_set_summary (context,
+    _("Signs a device CSR with the product’s DAK and writes the full certificate chain\n"
+      "(leaf first, then the DAK chain) as PEM to standard output, a drop-in for\n"
+      "Amazon’s CSR Signing Application. The CSR must pass the DAK’s CSR policy."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse (context, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return usage_error (context, _("issue takes no arguments besides its options"));
+
+  input = read_input (csr_path, &error);
+  if (input == NULL)
+    return fail (EXIT_BAD_INPUT, error);
+
+  csr = sc_csr_load (g_bytes_get_data (input, NULL), g_bytes_get_size (input), &error);
+  if (csr == NULL)
+    return fail (EXIT_BAD_INPUT, error);
+
+  if (!(profile = load_profile (profile_path, &error)) ||
+      !(dak = sc_dak_new_for_profile (profile, &error)) ||
+      !(chain = sc_dak_issue (dak, csr, serial, NULL, &error)))
+    return fail_error (error);
+
+  /* Only a complete, verified chain reaches stdout, in one piece. */
+  pem = sc_certs_to_pem (chain);
+  if (fwrite (pem, 1, strlen (pem), stdout) != strlen (pem) || fflush (stdout) != 0)
+    {
+      g_printerr ("setup-console-cli: %s\n", _("Cannot write the chain to standard output"));
+      return EXIT_OUTPUT;
+    }
+  return EXIT_OK;
+}
+
+static int
+cmd_keygen (int    argc,
+            char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autofree char *profile_path = NULL;
+  g_autofree char *serial = NULL;
+  g_autofree char *out_dir = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScDak) dak = NULL;
+  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr(X509_REQ) csr = NULL;
+  g_autoptr(ScCertList) chain = NULL;
+  g_autoptr(ScSecret) key_pem = NULL;
+  g_autoptr(ScFileSet) files = NULL;
+  g_autofree char *csr_pem = NULL;
+  g_autofree char *chain_pem = NULL;
+  g_autofree char *puk = NULL;
+  g_autofree char *puk_line = NULL;
+  g_autofree char *cert_serial = NULL;
+  g_autofree char *anchor = NULL;
+  g_autofree char *display = NULL;
+  const ASN1_TIME *not_after;
+  struct tm tm;
+  const GOptionEntry entries[] = {
+    { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &profile_path, N_("Product profile (default: the embedded training profile)"), N_("FILE") },
+    { "serial", 's', 0, G_OPTION_ARG_STRING, &serial, N_("The unit’s serial number (DSN)"), N_("SERIAL") },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, N_("Folder to write the files into"), N_("DIR") },
+    { NULL }
+  };
+  int status;
+
+  g_option_context_set_summary (context,
+    _("Makes a station-side P-256 key for one unit, its CSR, the chain signed by the\n"
+      "product’s DAK, and its PUK; writes device.key (mode 0600), device.csr,\n"
+      "device-cert-chain.pem and device.puk into DIR, all of them or none."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse (context, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return usage_error (context, _("keygen takes no arguments besides its options"));
+  if (serial == NULL || out_dir == NULL)
+    return usage_error (context, _("keygen needs --serial and --out"));
+
+  if (!(profile = load_profile (profile_path, &error)) ||
+      !sc_profile_check_serial (profile, serial, &error) ||
+      !(dak = sc_dak_new_for_profile (profile, &error)) ||
+      !(key = sc_key_generate (&error)) ||
+      !(csr = sc_csr_new (key, sc_profile_get_device_type_id (profile), serial, &error)) ||
+      !(chain = sc_dak_issue (dak, csr, serial, NULL, &error)) ||
+      !(puk = sc_key_get_puk (key, &error)) ||
+      !(key_pem = sc_key_to_private_pem (key, &error)))
+    return fail_error (error);
+
+  csr_pem = sc_csr_to_pem (csr);
+  chain_pem = sc_certs_to_pem (chain);
+  puk_line = g_strconcat (puk, "\n", NULL);
+
+  if (!(files = sc_file_set_new (out_dir, &error)) ||
+      !sc_file_set_add (files, "device.key", sc_secret_get_data (key_pem, NULL),
+                        sc_secret_get_size (key_pem), 0600, &error) ||
+      !sc_file_set_add (files, "device.csr", csr_pem, strlen (csr_pem), 0644, &error) ||
+      !sc_file_set_add (files, "device-cert-chain.pem", chain_pem, strlen (chain_pem), 0644, &error) ||
+      !sc_file_set_add (files, "device.puk", puk_line, strlen (puk_line), 0644, &error) ||
+      !sc_file_set_commit (files, &error))
+    return fail (EXIT_OUTPUT, error);
+
+  cert_serial = sc_cert_serial_hex (sk_X509_value (chain, 0));
+  anchor = sc_x509_name_to_string (X509_get_subject_name (sc_dak_get_trust_anchor (dak)));
+  not_after = X509_get0_notAfter (sk_X509_value (chain, 0));
+  ASN1_TIME_to_tm (not_after, &tm);
+  display = g_filename_display_name (out_dir);
+
+  g_print (_("Serial:       %s\n"), serial);
+  g_print (_("Certificate:  serial %s, valid until %04d-%02d-%02d\n"),
+           cert_serial, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  g_print (_("Chain:        %d certificates, verified to %s\n"), sk_X509_num (chain), anchor);
+  g_print (_("PUK:          %s\n"), puk);
+  g_print (_("Wrote:        %s/{device.key, device.csr, device-cert-chain.pem, device.puk}\n"), display);
+  if (sc_dak_is_training (dak))
+    g_print (_("TRAINING DAK: this certificate is not valid for Frustration-Free Setup.\n"));
+  return EXIT_OK;
+}
+
+static int
+cmd_dak (int    argc,
+         char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("init-training DIR"));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *display = NULL;
+  int status;
+
+  g_option_context_set_summary (context,
+    _("init-training DIR: creates a training root, vendor CA, product CA and a DAK\n"
+      "(DakType Training) shaped like Amazon’s chain, and writes DIR/dak.key (0600),\n"
+      "DIR/dak-chain.pem, DIR/root.pem and DIR/product.profile."));
+  if (!parse (context, &argc, &argv, &status))
+    return status;
+  if (argc != 3 || !g_str_equal (argv[1], "init-training"))
+    return usage_error (context, _("dak needs a subcommand: init-training DIR"));
+
+  if (!sc_training_create (argv[2], &error))
+    return fail_error (error);
+
+  display = g_filename_display_name (argv[2]);
+  g_print (_("Created a training DAK hierarchy in %s:\n"
+             "  dak.key          the training DAK's private key (mode 0600)\n"
+             "  dak-chain.pem    DAK, product CA, vendor CA and root\n"
+             "  root.pem         the trust anchor\n"
+             "  product.profile  a training product profile using them\n"),
+           display);
+  return EXIT_OK;
+}
+
+static const struct
+{
+  const char *name;
+  int       (*run) (int argc, char **argv);
+  const char *summary;
+} commands[] = {
+  { "issue", cmd_issue, N_("Sign a CSR into a DHA certificate chain (CSR in, chain PEM out)") },
+  { "keygen", cmd_keygen, N_("Make a station-side key, CSR, chain and PUK for one unit") },
+  { "dak", cmd_dak, N_("Manage DAKs: init-training DIR") },
+};
+
+static void
+print_help (FILE *out)
+{
+  fprintf (out, "%s\n\n%s\n", _("Usage: setup-console-cli COMMAND [OPTION…]"), _("Commands:"));
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+  fprintf (out, "  %-10s %s\n\n%s\n", "version", _("Print the version"),
+           _("Run “setup-console-cli COMMAND --help” for a command’s options.\n"
+             "Exit status: 0 done, 2 usage, 3 bad input, 4 refused by the CSR policy,\n"
+             "5 DAK or chain failure, 6 output not written, 1 anything else."));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (argc < 2)
+    {
+      print_help (stderr);
+      return EXIT_USAGE;
+    }
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help"))
+    {
+      print_help (stdout);
+      return EXIT_OK;
+    }
+  if (g_str_equal (argv[1], "version") || g_str_equal (argv[1], "--version"))
+    {
+      g_print ("setup-console-cli %s\n", PACKAGE_VERSION);
+      return EXIT_OK;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      {
+        g_autofree char *prgname = g_strdup_printf ("setup-console-cli %s", argv[1]);
+
+        g_set_prgname (prgname);
+        return commands[i].run (argc - 1, argv + 1);
+      }
+
+  g_printerr (_("setup-console-cli: unknown command “%s”\n\n"), argv[1]);
+  print_help (stderr);
+  return EXIT_USAGE;
+}

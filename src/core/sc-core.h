@@ -1,0 +1,19 @@
+/* sc-core.h: everything libsetupconsole offers
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "sc-chain.h"
+#include "sc-crypto.h"
+#include "sc-csr.h"
+#include "sc-dak.h"
+#include "sc-defaults.h"
+#include "sc-file-set.h"
+#include "sc-key.h"
+#include "sc-pin.h"
+#include "sc-profile.h"
+#include "sc-secret.h"
+#include "sc-signer.h"
+#include "sc-software-signer.h"
+#include "sc-training.h"
