@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "sc-core.h"
+#include "sc-bench.h"
 
 /* One exit status per class of failure, so scripts can tell them apart. */
 enum
@@ -24,6 +25,7 @@ enum
   EXIT_POLICY = 4,     /* the CSR policy refused the request */
   EXIT_SIGNER = 5,     /* the DAK could not sign, or the chain does not verify */
   EXIT_OUTPUT = 6,     /* the result could not be written; nothing was */
+  EXIT_LABEL = 7,      /* a label did not decode back to its payload */
 };
 
 static int
@@ -35,6 +37,12 @@ exit_status_for (const GError *error)
     return EXIT_BAD_INPUT;
   if (error->domain == SC_CRYPTO_ERROR)
     return error->code == SC_CRYPTO_ERROR_MALFORMED ? EXIT_BAD_INPUT : EXIT_INTERNAL;
+  if (error->domain == SC_PAYLOAD_ERROR || error->domain == SC_SYMBOL_ERROR)
+    return EXIT_BAD_INPUT;
+  if (error->domain == SC_LABEL_ERROR)
+    return error->code == SC_LABEL_ERROR_OUTPUT ? EXIT_OUTPUT
+         : error->code == SC_LABEL_ERROR_IMAGE || error->code == SC_LABEL_ERROR_ICON ? EXIT_BAD_INPUT
+         : EXIT_LABEL;
   if (error->domain == SC_POLICY_ERROR)
     return EXIT_POLICY;
   if (error->domain == SC_DAK_ERROR || error->domain == SC_CHAIN_ERROR)
@@ -314,6 +322,208 @@ cmd_dak (int    argc,
   return EXIT_OK;
 }
 
+static gboolean
+profile_is_training (ScProfile  *profile,
+                     gboolean   *training,
+                     GError    **error)
+{
+  g_autofree char *type = sc_dak_chain_get_dak_type (sc_profile_get_dak_chain_path (profile), error);
+
+  if (type == NULL)
+    return FALSE;
+  *training = g_str_equal (type, "Training");
+  return TRUE;
+}
+
+static ScPayloadRules
+rules_for_profile (ScProfile *profile)
+{
+  ScPayloadRules rules = {
+    .pin_alphabet = sc_profile_get_pin_alphabet (profile),
+    .pin_length = sc_profile_get_pin_length (profile),
+  };
+  return rules;
+}
+
+static int
+cmd_label (int    argc,
+           char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autofree char *profile_path = NULL;
+  g_autofree char *kind_name = NULL;
+  g_autofree char *format_name = NULL;
+  g_autofree char *out = NULL;
+  char *payload_text = NULL;
+  int dpi = 0;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScPayload) payload = NULL;
+  g_autoptr(ScSymbol) symbol = NULL;
+  g_autoptr(ScLabelLayout) layout = NULL;
+  g_autofree char *symbol_text = NULL;
+  g_autofree char *geometry_text = NULL;
+  g_autofree char *display = NULL;
+  const ScLabelSettings *settings;
+  ScPayloadRules rules;
+  ScLabelKind kind = SC_LABEL_KIND_PRODUCT;
+  ScLabelFormat format = SC_LABEL_FORMAT_PNG;
+  gboolean training = FALSE;
+  guint width, height;
+  const GOptionEntry entries[] = {
+    { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &profile_path, N_("Product profile (default: the embedded training profile)"), N_("FILE") },
+    { "payload", 0, 0, G_OPTION_ARG_STRING, &payload_text, N_("The payload to encode; it is validated first"), N_("STRING") },
+    { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name, N_("product or package (default: from the payload’s ABV)"), N_("KIND") },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name, N_("png, pdf, svg, zpl or zpl-bitmap (default: png)"), N_("FORMAT") },
+    { "dpi", 'd', 0, G_OPTION_ARG_INT, &dpi, N_("Printer resolution (default: the profile’s)"), N_("N") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("The file to write"), N_("FILE") },
+    { NULL }
+  };
+  int status;
+
+  g_option_context_set_summary (context,
+    _("Draws a product or package label for a payload: the FFS icon, the symbol at a\n"
+      "whole number of printer dots per module, the serial. The symbol is decoded\n"
+      "back with libdmtx and zxing-cpp before anything is written."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  status = EXIT_OK;
+  if (!parse (context, &argc, &argv, &status))
+    goto out;
+  if (argc > 1 || payload_text == NULL || out == NULL)
+    {
+      status = usage_error (context, _("label needs --payload and -o FILE"));
+      goto out;
+    }
+  if (format_name != NULL && !sc_label_format_from_string (format_name, &format))
+    {
+      status = usage_error (context, _("--format must be png, pdf, svg, zpl or zpl-bitmap"));
+      goto out;
+    }
+  if (kind_name != NULL && !sc_label_kind_from_string (kind_name, &kind))
+    {
+      status = usage_error (context, _("--kind must be product or package"));
+      goto out;
+    }
+  if (dpi != 0 && (dpi < 100 || dpi > 1200))
+    {
+      status = usage_error (context, _("--dpi must be from 100 to 1200"));
+      goto out;
+    }
+
+  if (!(profile = load_profile (profile_path, &error)) ||
+      !profile_is_training (profile, &training, &error))
+    {
+      status = fail_error (error);
+      goto out;
+    }
+  rules = rules_for_profile (profile);
+  if (!(payload = sc_payload_parse (payload_text, &rules, &error)))
+    {
+      status = fail_error (error);
+      goto out;
+    }
+  if (kind_name != NULL && payload->kind != kind)
+    {
+      g_printerr (_("setup-console-cli: the payload is a %s label (ABV), not a %s label\n"),
+                  sc_label_kind_to_string (payload->kind), kind_name);
+      status = EXIT_BAD_INPUT;
+      goto out;
+    }
+
+  settings = sc_profile_get_label_settings (profile);
+  if (!(symbol = sc_symbol_encode (settings->symbology, payload_text, settings->symbol_size, &error)) ||
+      !(layout = sc_label_layout_new (payload->kind, symbol, dpi ? (guint) dpi : settings->dpi,
+                                      payload->kind == SC_LABEL_KIND_PRODUCT ? settings->product_min_mm
+                                                                             : settings->package_min_mm,
+                                      settings->icon_path, payload->serial,
+                                      payload->upc ? payload->upc : payload->ean, training, &error)) ||
+      !sc_label_layout_write (layout, format, out, &error))
+    {
+      status = fail_error (error);
+      goto out;
+    }
+
+  symbol_text = sc_symbol_describe (symbol);
+  geometry_text = sc_geometry_describe (sc_label_layout_get_geometry (layout));
+  sc_label_layout_get_size (layout, &width, &height);
+  display = g_filename_display_name (out);
+  g_print (_("Label:     %s, %u x %u dots%s\n"), sc_label_kind_to_string (payload->kind), width, height,
+           training ? _(" (TRAINING)") : "");
+  g_print (_("Symbol:    %s\n"), symbol_text);
+  g_print (_("Geometry:  %s\n"), geometry_text);
+  g_print (_("Verified:  decoded back by libdmtx and zxing-cpp, byte for byte equal to the payload\n"));
+  g_print (_("Wrote:     %s\n"), display);
+
+out:
+  sc_clear_secret_string (&payload_text);
+  return status;
+}
+
+static int
+cmd_verify_label (int    argc,
+                  char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("IMAGE.png"));
+  g_autofree char *profile_path = NULL;
+  g_autofree char *decoders = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScPayload) payload = NULL;
+  ScPayloadRules rules = { 0 };
+  gboolean show_pin = FALSE;
+  char *text = NULL;
+  const GOptionEntry entries[] = {
+    { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &profile_path, N_("Check the PIN against this profile’s alphabet and length"), N_("FILE") },
+    { "show-pin", 0, 0, G_OPTION_ARG_NONE, &show_pin, N_("Print the PIN instead of its length"), NULL },
+    { NULL }
+  };
+  int status;
+
+  g_option_context_set_summary (context,
+    _("Decodes the DataMatrix or QR symbol in a PNG image with zxing-cpp and libdmtx,\n"
+      "validates the payload against every rule of the FFS payload, and prints its\n"
+      "fields. The PIN is not printed unless --show-pin is given."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse (context, &argc, &argv, &status))
+    return status;
+  if (argc != 2)
+    return usage_error (context, _("verify-label needs one image file"));
+
+  if (profile_path != NULL)
+    {
+      if (!(profile = sc_profile_new_from_file (profile_path, &error)))
+        return fail_error (error);
+      rules = rules_for_profile (profile);
+    }
+
+  text = sc_label_decode_png (argv[1], &decoders, &error);
+  if (text == NULL)
+    return fail (error->code == SC_LABEL_ERROR_IMAGE ? EXIT_BAD_INPUT : EXIT_LABEL, error);
+
+  payload = sc_payload_parse (text, &rules, &error);
+  sc_clear_secret_string (&text);
+  if (payload == NULL)
+    return fail_error (error);
+
+  g_print (_("Decoded by: %s\n"), decoders);
+  g_print ("ABV:        %s (%s label)\n", payload->kind == SC_LABEL_KIND_PRODUCT ? "IB01" : "OB01",
+           sc_label_kind_to_string (payload->kind));
+  if (payload->serial)
+    g_print ("SERNUM:     %s\n", payload->serial);
+  g_print ("PID:        %s\n", payload->pid);
+  g_print ("PUK:        %s\n", payload->puk);
+  if (payload->pin && show_pin)
+    g_print ("PIN:        %s\n", payload->pin);
+  else if (payload->pin)
+    g_print (_("PIN:        %zu characters (not shown; --show-pin prints it)\n"), strlen (payload->pin));
+  if (payload->upc)
+    g_print ("UPC:        %s\n", payload->upc);
+  if (payload->ean)
+    g_print ("EAN:        %s\n", payload->ean);
+  g_print (_("Valid:      every rule of the FFS payload holds\n"));
+  return EXIT_OK;
+}
+
 static const struct
 {
   const char *name;
@@ -323,6 +533,9 @@ static const struct
   { "issue", cmd_issue, N_("Sign a CSR into a DHA certificate chain (CSR in, chain PEM out)") },
   { "keygen", cmd_keygen, N_("Make a station-side key, CSR, chain and PUK for one unit") },
   { "dak", cmd_dak, N_("Manage DAKs: init-training DIR") },
+  { "label", cmd_label, N_("Draw a verified product or package label (PNG, PDF, SVG, ZPL)") },
+  { "verify-label", cmd_verify_label, N_("Decode a label image and validate its payload") },
+  { "bench-labels", cmd_bench_labels, N_("Measure payload, encode, render and decode-back per label") },
 };
 
 static void
@@ -334,7 +547,8 @@ print_help (FILE *out)
   fprintf (out, "  %-10s %s\n\n%s\n", "version", _("Print the version"),
            _("Run “setup-console-cli COMMAND --help” for a command’s options.\n"
              "Exit status: 0 done, 2 usage, 3 bad input, 4 refused by the CSR policy,\n"
-             "5 DAK or chain failure, 6 output not written, 1 anything else."));
+             "5 DAK or chain failure, 6 output not written, 7 label does not decode back,\n"
+             "1 anything else."));
 }
 
 int

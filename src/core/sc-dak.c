@@ -271,6 +271,22 @@ sc_dak_is_training (ScDak *self)
   return g_strcmp0 (self->dak_type, "Training") == 0;
 }
 
+char *
+sc_dak_chain_get_dak_type (const char  *chain_path,
+                           GError     **error)
+{
+  g_autoptr(ScCertList) chain = NULL;
+  char *type;
+
+  g_return_val_if_fail (chain_path != NULL, NULL);
+
+  chain = sc_certs_load_file (chain_path, error);
+  if (chain == NULL)
+    return NULL;
+  type = sc_x509_name_get_text (X509_get_subject_name (sk_X509_value (chain, 0)), sc_nid_dak_type (), NULL);
+  return type ? type : g_strdup ("");
+}
+
 /* DER: SEQUENCE { tbs, AlgorithmIdentifier ecdsa-with-SHA256, BIT STRING sig } */
 static void
 der_put_header (GByteArray *out,

@@ -32,6 +32,11 @@ X509            *sc_dak_get_trust_anchor (ScDak               *self);
 const char      *sc_dak_get_dak_type     (ScDak               *self);
 gboolean         sc_dak_is_training      (ScDak               *self);
 
+/* The DakType in the subject of the first certificate of a DAK chain file,
+ * without opening the DAK itself (a YubiKey needs no PIN for this). */
+char            *sc_dak_chain_get_dak_type (const char        *chain_path,
+                                            GError           **error);
+
 STACK_OF (X509) *sc_dak_issue            (ScDak               *self,
                                           X509_REQ            *csr,
                                           const char          *expected_dsn,
