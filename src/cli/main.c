@@ -120,12 +120,11 @@ read_input (const char  *path,
 
   if (path != NULL && !g_str_equal (path, "-"))
     {
-      g_autofree char *data = NULL;
-      gsize len;
+      g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
+      g_autoptr(GFileInputStream) in = g_file_read (file, NULL, error);
 
-      if (!g_file_get_contents (path, &data, &len, error))
-        return NULL;
-      return g_bytes_new_take (g_steal_pointer (&data), len);
+      /* One byte past the limit, so sc_csr_load() can say it is too large. */
+      return in ? g_input_stream_read_bytes (G_INPUT_STREAM (in), SC_MAX_CSR_INPUT + 1, NULL, error) : NULL;
     }
 
   for (;;)
@@ -144,7 +143,7 @@ read_input (const char  *path,
       if (n == 0)
         break;
       g_byte_array_append (buf, chunk, n);
-      if (buf->len > SC_MAX_PEM_INPUT)
+      if (buf->len > SC_MAX_CSR_INPUT)
         break;  /* sc_csr_load() reports the size */
     }
   return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
@@ -195,6 +194,9 @@ cmd_issue (int    argc,
       !(dak = sc_dak_new_for_profile (profile, &error)) ||
       !(chain = sc_dak_issue (dak, csr, serial, NULL, &error)))
     return fail_error (error);
+
+  if (sc_dak_is_training (dak))
+    g_printerr (_("TRAINING DAK: this certificate is not valid for Frustration-Free Setup.\n"));
 
   /* Only a complete, verified chain reaches stdout, in one piece. */
   pem = sc_certs_to_pem (chain);

@@ -92,6 +92,8 @@ sc_chain_verify (STACK_OF (X509) *chain,
   g_return_val_if_fail (anchor != NULL, FALSE);
   g_return_val_if_fail (device_type_id != NULL, FALSE);
 
+  sc_nid_dsn ();  /* register the FFS OIDs before anything compares them */
+
   if (sk_X509_num (chain) < 2)
     {
       g_set_error (error, SC_CHAIN_ERROR, SC_CHAIN_ERROR_MALFORMED,
@@ -135,8 +137,25 @@ sc_chain_verify (STACK_OF (X509) *chain,
                    X509_verify_cert_error_string (err), depth, subject);
       return FALSE;
     }
-  X509_STORE_CTX_cleanup (ctx);
-  sk_X509_free (g_steal_pointer (&untrusted));
+  /* The chain must be exactly the path that verified, in order, with
+   * nothing extra (the trust anchor at its end may be left out). */
+  {
+    STACK_OF (X509) *path = X509_STORE_CTX_get0_chain (ctx);
+    int n = sk_X509_num (chain), m = sk_X509_num (path);
+    gboolean same = n == m || n == m - 1;
+
+    for (int i = 0; same && i < n; i++)
+      same = X509_cmp (sk_X509_value (chain, i), sk_X509_value (path, i)) == 0;
+    X509_STORE_CTX_cleanup (ctx);
+    sk_X509_free (g_steal_pointer (&untrusted));
+    if (!same)
+      {
+        g_set_error (error, SC_CHAIN_ERROR, SC_CHAIN_ERROR_MALFORMED,
+                     _("The chain verifies, but not in the order given or with extra certificates; "
+                       "it must be the leaf, then each issuer up to the root"));
+        return FALSE;
+      }
+  }
 
   if (!check_leaf_profile (leaf, error))
     return FALSE;

@@ -16,9 +16,13 @@ void     _sc_set_openssl_error  (GError     **error,
                                  const char  *format,
                                  ...) G_GNUC_PRINTF (4, 5);
 
-/* Reads a whole file of at most @max_len bytes. */
+/* Reads a whole regular file of at most @max_len bytes. With @owner_only,
+ * the file must belong to this user and be unreadable by anyone else
+ * (G_FILE_ERROR_PERM otherwise), checked on the descriptor that is read, so
+ * the file cannot be swapped between the check and the read. */
 gboolean _sc_read_file_limited  (const char  *path,
                                  gsize        max_len,
+                                 gboolean     owner_only,
                                  char       **contents,
                                  gsize       *len,
                                  GError     **error);

@@ -84,6 +84,7 @@ _sc_set_openssl_error (GError     **error,
 gboolean
 _sc_read_file_limited (const char  *path,
                        gsize        max_len,
+                       gboolean     owner_only,
                        char       **contents,
                        gsize       *len,
                        GError     **error)
@@ -95,7 +96,7 @@ _sc_read_file_limited (const char  *path,
   char *buf;
   gsize got = 0;
 
-  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | (owner_only ? O_NOFOLLOW : 0), 0);
   if (fd < 0)
     {
       saved_errno = errno;
@@ -109,6 +110,15 @@ _sc_read_file_limited (const char  *path,
       close (fd);
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                    _("“%s” is not a regular file"), display);
+      return FALSE;
+    }
+
+  if (owner_only && (st.st_uid != geteuid () || (st.st_mode & 0077) != 0))
+    {
+      close (fd);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_PERM,
+                   _("“%s” must belong to you and be readable by nobody else; "
+                     "fix it with “chmod 600”"), display);
       return FALSE;
     }
 
@@ -264,7 +274,7 @@ sc_certs_load_file (const char  *path,
   STACK_OF (X509) *certs;
   gsize len;
 
-  if (!_sc_read_file_limited (path, SC_MAX_PEM_INPUT, &data, &len, error))
+  if (!_sc_read_file_limited (path, SC_MAX_PEM_INPUT, FALSE, &data, &len, error))
     return NULL;
 
   certs = sc_certs_load_pem (data, len, &local_error);

@@ -28,8 +28,14 @@ GQuark sc_crypto_error_quark (void);
 #define SC_OID_DEVICE_TYPE_ID "1.3.6.1.4.1.4843.1.3"
 #define SC_OID_DAK_TYPE       "1.3.6.1.4.1.4843.1.5"
 
-/* The largest CSR or certificate file the core reads; real ones are < 2 KiB. */
+/* The largest certificate or key file the core reads. */
 #define SC_MAX_PEM_INPUT (64 * 1024)
+
+/* The largest CSR the DAK looks at; a device CSR is well under 1 KiB. */
+#define SC_MAX_CSR_INPUT (4 * 1024)
+
+/* The longest DeviceTypeId or DSN value accepted in a CSR. */
+#define SC_MAX_SUBJECT_VALUE 64
 
 /* Registers the FFS OIDs with OpenSSL (once) and returns their NIDs. */
 int          sc_nid_dsn              (void);

@@ -76,12 +76,14 @@ sc_csr_load (const guint8  *data,
       g_set_error (error, SC_CRYPTO_ERROR, SC_CRYPTO_ERROR_MALFORMED, _("The CSR is empty"));
       return NULL;
     }
-  if (len > SC_MAX_PEM_INPUT)
+  if (len > SC_MAX_CSR_INPUT)
     {
       g_set_error (error, SC_CRYPTO_ERROR, SC_CRYPTO_ERROR_MALFORMED,
-                   _("The CSR is too large (%" G_GSIZE_FORMAT " bytes); a device CSR is under 2 KiB"), len);
+                   _("The CSR is too large (more than %d bytes); a device CSR is under 1 KiB"),
+                   SC_MAX_CSR_INPUT);
       return NULL;
     }
+  sc_nid_dsn ();  /* register the FFS OIDs before anything compares them */
 
   if (memmem (data, len, "-----BEGIN", 10) != NULL)
     {
@@ -153,6 +155,29 @@ refuse (GError     **error,
   return FALSE;
 }
 
+/* TRUE if @value is 1 to SC_MAX_SUBJECT_VALUE bytes of printable ASCII with
+ * no NUL, and, for a PrintableString, only PrintableString's characters. */
+static gboolean
+string_is_clean (const ASN1_STRING *value,
+                 int                type)
+{
+  const guchar *data = ASN1_STRING_get0_data (value);
+  int len = ASN1_STRING_length (value);
+
+  if (len < 1 || len > SC_MAX_SUBJECT_VALUE)
+    return FALSE;
+  for (int i = 0; i < len; i++)
+    {
+      guchar c = data[i];
+
+      if (c < 0x20 || c > 0x7e)
+        return FALSE;
+      if (type == V_ASN1_PRINTABLESTRING && !g_ascii_isalnum (c) && strchr (" '()+,-./:=?", c) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* “commonName (2.5.4.3)”, or just the OID when OpenSSL has no name for it. */
 static char *
 object_name (const ASN1_OBJECT *obj)
@@ -192,10 +217,21 @@ check_subject (X509_REQ    *req,
                          _("its subject holds %s, but a device subject may hold only DeviceTypeId and DSN"),
                          oid);
         }
+      const ASN1_STRING *value = X509_NAME_ENTRY_get_data (entry);
+      const char *what = nid == sc_nid_dsn () ? "DSN" : "DeviceTypeId";
+
       if (type != V_ASN1_UTF8STRING && type != V_ASN1_PRINTABLESTRING)
         return refuse (error, SC_POLICY_ERROR_STRING_TYPE,
                        _("its %s is a %s; only UTF8String and PrintableString are accepted"),
-                       nid == sc_nid_dsn () ? "DSN" : "DeviceTypeId", ASN1_tag2str (type));
+                       what, ASN1_tag2str (type));
+      if (!string_is_clean (value, type))
+        return refuse (error, SC_POLICY_ERROR_STRING_TYPE,
+                       _("its %s holds characters its string type does not allow, a NUL, or more than %d bytes"),
+                       what, SC_MAX_SUBJECT_VALUE);
+      /* One attribute per RDN: a multi-valued RDN is not a device subject. */
+      if (X509_NAME_ENTRY_set (entry) != i)
+        return refuse (error, SC_POLICY_ERROR_SUBJECT_ATTRIBUTE,
+                       _("its subject puts several attributes into one RDN"));
     }
 
   got_dtid = sc_x509_name_get_text (subject, sc_nid_device_type_id (), &n_dtid);
@@ -299,6 +335,25 @@ check_attributes (X509_REQ   *req,
   return ok;
 }
 
+/* The SubjectPublicKeyInfo's algorithm parameters must be the OID of
+ * prime256v1 itself, not explicit curve parameters. */
+static gboolean
+spki_names_p256 (X509_REQ *req)
+{
+  X509_PUBKEY *pub = X509_REQ_get_X509_PUBKEY (req);
+  X509_ALGOR *alg = NULL;
+  const ASN1_OBJECT *alg_obj = NULL;
+  const void *param = NULL;
+  int param_type = 0;
+
+  if (pub == NULL || !X509_PUBKEY_get0_param (NULL, NULL, NULL, &alg, pub) || alg == NULL)
+    return FALSE;
+  X509_ALGOR_get0 (&alg_obj, &param_type, &param, alg);
+  return OBJ_obj2nid (alg_obj) == NID_X9_62_id_ecPublicKey &&
+         param_type == V_ASN1_OBJECT &&
+         OBJ_obj2nid (param) == NID_X9_62_prime256v1;
+}
+
 /**
  * sc_csr_check_policy:
  *
@@ -317,6 +372,8 @@ sc_csr_check_policy (X509_REQ    *req,
   g_return_val_if_fail (req != NULL, FALSE);
   g_return_val_if_fail (SC_IS_PROFILE (profile), FALSE);
 
+  sc_nid_dsn ();  /* register the FFS OIDs before anything compares them */
+
   if (X509_REQ_get_version (req) != 0)
     return refuse (error, SC_POLICY_ERROR_VERSION,
                    _("it is version %ld, not a version 1 request"), X509_REQ_get_version (req) + 1);
@@ -328,7 +385,7 @@ sc_csr_check_policy (X509_REQ    *req,
       return refuse (error, SC_POLICY_ERROR_KEY_TYPE,
                      _("its key is not an elliptic-curve key (a device key is P-256)"));
     }
-  if (!sc_key_is_p256 (key))
+  if (!spki_names_p256 (req) || !sc_key_is_p256 (key))
     return refuse (error, SC_POLICY_ERROR_CURVE,
                    _("its key is not on the named curve P-256 (prime256v1)"));
 

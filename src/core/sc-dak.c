@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/sha.h>
@@ -19,7 +20,8 @@
 #include "sc-chain.h"
 #include "sc-crypto-private.h"
 #include "sc-csr.h"
-#include "sc-dak.h"
+#include "sc-dak-private.h"
+#include "sc-signer-private.h"
 #include "sc-key.h"
 #include "sc-software-signer.h"
 
@@ -29,6 +31,7 @@ struct _ScDak
 
   ScProfile *profile;
   ScSigner  *signer;
+  GMutex     sign_lock;  /* one signature at a time per DAK handle */
   X509      *anchor;
   char      *dak_type;
 };
@@ -53,6 +56,7 @@ sc_dak_finalize (GObject *object)
 
   g_clear_pointer (&self->anchor, X509_free);
   g_free (self->dak_type);
+  g_mutex_clear (&self->sign_lock);
 
   G_OBJECT_CLASS (sc_dak_parent_class)->finalize (object);
 }
@@ -69,6 +73,7 @@ sc_dak_class_init (ScDakClass *klass)
 static void
 sc_dak_init (ScDak *self)
 {
+  g_mutex_init (&self->sign_lock);
 }
 
 static X509 *
@@ -245,7 +250,7 @@ sc_dak_new_for_profile (ScProfile  *profile,
 }
 
 ScProfile *sc_dak_get_profile (ScDak *self) { g_return_val_if_fail (SC_IS_DAK (self), NULL); return self->profile; }
-ScSigner *sc_dak_get_signer (ScDak *self) { g_return_val_if_fail (SC_IS_DAK (self), NULL); return self->signer; }
+ScSigner *_sc_dak_get_signer (ScDak *self) { g_return_val_if_fail (SC_IS_DAK (self), NULL); return self->signer; }
 X509 *sc_dak_get_trust_anchor (ScDak *self) { g_return_val_if_fail (SC_IS_DAK (self), NULL); return self->anchor; }
 const char *sc_dak_get_dak_type (ScDak *self) { g_return_val_if_fail (SC_IS_DAK (self), NULL); return self->dak_type; }
 
@@ -294,23 +299,16 @@ der_put_header (GByteArray *out,
                 gsize       len)
 {
   guint8 hdr[6];
-  guint n = 0;
+  guint n = 0, bytes = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : 3;
 
+  /* The CSR size cap keeps every certificate far below 16 MiB. */
+  g_assert (len < 0x1000000);
   hdr[n++] = tag;
-  if (len < 0x80)
-    hdr[n++] = (guint8) len;
-  else if (len < 0x100)
-    {
-      hdr[n++] = 0x81;
-      hdr[n++] = (guint8) len;
-    }
-  else
-    {
-      g_assert (len < 0x10000);
-      hdr[n++] = 0x82;
-      hdr[n++] = (guint8) (len >> 8);
-      hdr[n++] = (guint8) len;
-    }
+  if (bytes > 0)
+    hdr[n++] = 0x80 | bytes;
+  for (guint i = bytes; i > 1; i--)
+    hdr[n++] = (guint8) (len >> (8 * (i - 1)));
+  hdr[n++] = (guint8) len;
   g_byte_array_append (out, hdr, n);
 }
 
@@ -345,21 +343,62 @@ assemble_certificate (const guint8 *tbs,
   return cert;
 }
 
+/* The leaf's subject, built afresh from the attributes the CSR policy
+ * checked (same order, same string types), so nothing of the CSR's own
+ * encoding reaches the certificate. */
+static X509_NAME *
+clean_subject (X509_REQ *csr)
+{
+  const X509_NAME *from = X509_REQ_get_subject_name (csr);
+  X509_NAME *name = X509_NAME_new ();
+
+  for (int i = 0; i < X509_NAME_entry_count (from); i++)
+    {
+      const X509_NAME_ENTRY *entry = X509_NAME_get_entry (from, i);
+      const ASN1_STRING *value = X509_NAME_ENTRY_get_data (entry);
+
+      if (!X509_NAME_add_entry_by_NID (name, OBJ_obj2nid (X509_NAME_ENTRY_get_object (entry)),
+                                       ASN1_STRING_type (value), ASN1_STRING_get0_data (value),
+                                       ASN1_STRING_length (value), -1, 0))
+        {
+          X509_NAME_free (name);
+          return NULL;
+        }
+    }
+  return name;
+}
+
+/* The CSR's key with its point uncompressed: the device software uses the
+ * 91-byte uncompressed SubjectPublicKeyInfo (spec section 2). */
+static EVP_PKEY *
+uncompressed_key (X509_REQ *csr)
+{
+  EVP_PKEY *key = EVP_PKEY_dup (X509_REQ_get0_pubkey (csr));
+
+  if (key != NULL &&
+      !EVP_PKEY_set_utf8_string_param (key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                       OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED))
+    g_clear_pointer (&key, EVP_PKEY_free);
+  return key;
+}
+
 static X509 *
 build_tbs (ScDak     *self,
            X509_REQ  *csr,
            GError   **error)
 {
   g_autoptr(X509) leaf = X509_new ();
+  g_autoptr(X509_NAME) subject = clean_subject (csr);
+  g_autoptr(EVP_PKEY) key = uncompressed_key (csr);
   X509 *dak = sc_dak_get_certificate (self);
   X509_ALGOR *tbs_alg;
 
-  if (leaf == NULL ||
+  if (leaf == NULL || subject == NULL || key == NULL ||
       !X509_set_version (leaf, 2) ||
       !_sc_x509_set_random_serial (leaf, error) ||
       !X509_set_issuer_name (leaf, X509_get_subject_name (dak)) ||
-      !X509_set_subject_name (leaf, X509_REQ_get_subject_name (csr)) ||
-      !X509_set_pubkey (leaf, X509_REQ_get0_pubkey (csr)) ||
+      !X509_set_subject_name (leaf, subject) ||
+      !X509_set_pubkey (leaf, key) ||
       !_sc_x509_set_validity (leaf, 0, (gint64) SC_LEAF_VALIDITY_DAYS * 86400))
     {
       if (error == NULL || *error == NULL)
@@ -431,7 +470,9 @@ sc_dak_issue (ScDak         *self,
     }
   SHA256 (tbs, tbs_len, digest);
 
-  signature = sc_signer_sign_digest (self->signer, digest, sizeof digest, cancellable, error);
+  g_mutex_lock (&self->sign_lock);
+  signature = _sc_signer_sign_digest (self->signer, digest, sizeof digest, cancellable, error);
+  g_mutex_unlock (&self->sign_lock);
   if (signature == NULL)
     {
       OPENSSL_free (tbs);

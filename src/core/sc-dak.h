@@ -26,7 +26,6 @@ ScDak           *sc_dak_new_for_profile  (ScProfile           *profile,
                                           GError             **error);
 
 ScProfile       *sc_dak_get_profile      (ScDak               *self);
-ScSigner        *sc_dak_get_signer       (ScDak               *self);
 X509            *sc_dak_get_certificate  (ScDak               *self);
 X509            *sc_dak_get_trust_anchor (ScDak               *self);
 const char      *sc_dak_get_dak_type     (ScDak               *self);

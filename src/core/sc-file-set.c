@@ -22,6 +22,7 @@ struct _ScFileSet
   char      *dir;
   char      *staging;
   GPtrArray *names;
+  gboolean   whole_dir;  /* @dir did not exist: publish the staging folder as it */
   gboolean   committed;
 };
 
@@ -54,26 +55,45 @@ ScFileSet *
 sc_file_set_new (const char  *dir,
                  GError     **error)
 {
+  g_autofree char *canonical = NULL;
+  g_autofree char *parent = NULL;
+  g_autofree char *base = NULL;
   g_autofree char *tmpl = NULL;
+  gboolean whole_dir;
   ScFileSet *self;
 
   g_return_val_if_fail (dir != NULL, NULL);
 
-  if (g_mkdir_with_parents (dir, 0755) != 0)
+  canonical = g_canonicalize_filename (dir, NULL);
+  parent = g_path_get_dirname (canonical);
+  base = g_path_get_basename (canonical);
+
+  /* A new folder is staged beside it and renamed into place in one step, so
+   * even a crash leaves all of the set or none of it. Into an existing
+   * folder, files are moved one by one, and undone on error. */
+  whole_dir = !g_file_test (canonical, G_FILE_TEST_EXISTS);
+  if (g_mkdir_with_parents (whole_dir ? parent : canonical, 0755) != 0)
     {
-      set_errno_error (error, errno, _("Cannot create the folder"), dir);
+      set_errno_error (error, errno, _("Cannot create the folder"), whole_dir ? parent : canonical);
       return NULL;
     }
 
-  tmpl = g_build_filename (dir, ".staging-XXXXXX", NULL);
+  if (whole_dir)
+    {
+      g_autofree char *name = g_strdup_printf (".%s.staging-XXXXXX", base);
+      tmpl = g_build_filename (parent, name, NULL);
+    }
+  else
+    tmpl = g_build_filename (canonical, ".staging-XXXXXX", NULL);
   if (g_mkdtemp_full (tmpl, 0700) == NULL)
     {
-      set_errno_error (error, errno, _("Cannot create a staging folder in"), dir);
+      set_errno_error (error, errno, _("Cannot create a staging folder for"), canonical);
       return NULL;
     }
 
   self = g_new0 (ScFileSet, 1);
-  self->dir = g_strdup (dir);
+  self->whole_dir = whole_dir;
+  self->dir = g_steal_pointer (&canonical);
   self->staging = g_steal_pointer (&tmpl);
   self->names = g_ptr_array_new_with_free_func (g_free);
   return self;
@@ -125,7 +145,13 @@ sc_file_set_add (ScFileSet   *self,
       len -= n;
     }
 
-  if (fsync (fd) != 0 || close (fd) != 0)
+  if (fsync (fd) != 0)
+    {
+      int saved_errno = errno;
+      close (fd);
+      return set_errno_error (error, saved_errno, _("Cannot write"), path);
+    }
+  if (close (fd) != 0)
     return set_errno_error (error, errno, _("Cannot write"), path);
 
   return TRUE;
@@ -151,6 +177,29 @@ sc_file_set_commit (ScFileSet  *self,
 {
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (!self->committed, FALSE);
+
+  if (self->whole_dir)
+    {
+      g_autofree char *parent = g_path_get_dirname (self->dir);
+
+      fsync_dir (self->staging);
+      if (renameat2 (AT_FDCWD, self->staging, AT_FDCWD, self->dir, RENAME_NOREPLACE) != 0)
+        {
+          int saved_errno = errno;
+
+          if (saved_errno == EEXIST || saved_errno == ENOTEMPTY)
+            {
+              g_autofree char *display = g_filename_display_name (self->dir);
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                           _("“%s” already exists; nothing was written"), display);
+              return FALSE;
+            }
+          return set_errno_error (error, saved_errno, _("Cannot create"), self->dir);
+        }
+      self->committed = TRUE;
+      fsync_dir (parent);
+      return TRUE;
+    }
 
   for (guint i = 0; i < self->names->len; i++)
     {

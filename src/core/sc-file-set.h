@@ -8,11 +8,13 @@
 
 G_BEGIN_DECLS
 
-/* Files are first written and fsync()ed into a private staging folder inside
- * the target folder, then moved into place with rename(RENAME_NOREPLACE).
- * Existing files are never overwritten. If any step fails, the files already
- * moved are removed again, so the target folder holds all of the set or none
- * of it. Freeing an uncommitted set removes what it staged.
+/* Files are first written and fsync()ed into a private staging folder, then
+ * published with rename(RENAME_NOREPLACE); existing files are never
+ * overwritten. When the target folder does not exist yet, the staging folder
+ * (mode 0700) is renamed into it in one step, so even a crash leaves all of
+ * the set or none. Into an existing folder, files move one by one and the
+ * ones moved are taken back if a later one fails. Freeing an uncommitted set
+ * removes what it staged.
  */
 typedef struct _ScFileSet ScFileSet;
 

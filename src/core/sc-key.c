@@ -44,8 +44,16 @@ sc_key_is_p256 (EVP_PKEY *key)
   if (EVP_PKEY_get_base_id (key) != EVP_PKEY_EC)
     return FALSE;
   if (!EVP_PKEY_get_utf8_string_param (key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len))
-    return FALSE;  /* explicit curve parameters: never accepted */
-  return g_str_equal (group, "prime256v1") || g_str_equal (group, "P-256");
+    return FALSE;
+  if (!g_str_equal (group, "prime256v1") && !g_str_equal (group, "P-256"))
+    return FALSE;
+  /* OpenSSL names the group even for a key given with explicit curve
+   * parameters; those are never accepted. */
+  len = 0;
+  if (EVP_PKEY_get_utf8_string_param (key, OSSL_PKEY_PARAM_EC_ENCODING, group, sizeof group, &len) &&
+      !g_str_equal (group, OSSL_PKEY_EC_ENCODING_GROUP))
+    return FALSE;
+  return TRUE;
 }
 
 ScSecret *

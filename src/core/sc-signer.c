@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include "sc-signer.h"
+#include "sc-signer-private.h"
 
 G_DEFINE_QUARK (sc-dak-error-quark, sc_dak_error)
 
@@ -46,7 +46,7 @@ sc_signer_get_certificate (ScSigner *self)
 }
 
 GBytes *
-sc_signer_sign_digest (ScSigner      *self,
+_sc_signer_sign_digest (ScSigner      *self,
                        const guint8  *digest,
                        gsize          digest_len,
                        GCancellable  *cancellable,

@@ -27,39 +27,14 @@ GQuark sc_dak_error_quark (void);
 
 #define SC_TYPE_SIGNER (sc_signer_get_type ())
 
+/* A source of DAK signatures. Its virtual functions, and the call that signs,
+ * are private to the core (sc-signer-private.h): only #ScDak signs, and only
+ * after its CSR policy has passed, so no code linking the core can use a
+ * signer as a signing oracle. Backends, one file each, implement it. */
 G_DECLARE_INTERFACE (ScSigner, sc_signer, SC, SIGNER, GObject)
-
-/**
- * ScSignerInterface:
- * @get_chain: the DAK chain as delivered: the DAK certificate first, then
- *   the CAs up to the root. Owned by the signer.
- * @sign_digest: an ECDSA P-256 signature over a SHA-256 digest, DER-encoded.
- *   Backends serialise calls on their own hardware handle.
- * @describe: a short text naming the DAK for the operator, never a secret.
- *
- * A signer signs only digests; only #ScDak calls it, after its CSR policy
- * has passed, so a signer is never reachable as a signing oracle.
- */
-struct _ScSignerInterface
-{
-  GTypeInterface parent_iface;
-
-  STACK_OF (X509) *(*get_chain)   (ScSigner       *self);
-  GBytes          *(*sign_digest) (ScSigner       *self,
-                                   const guint8   *digest,
-                                   gsize           digest_len,
-                                   GCancellable   *cancellable,
-                                   GError        **error);
-  char            *(*describe)    (ScSigner       *self);
-};
 
 STACK_OF (X509) *sc_signer_get_chain       (ScSigner      *self);
 X509            *sc_signer_get_certificate (ScSigner      *self);
-GBytes          *sc_signer_sign_digest     (ScSigner      *self,
-                                            const guint8  *digest,
-                                            gsize          digest_len,
-                                            GCancellable  *cancellable,
-                                            GError       **error);
 char            *sc_signer_describe        (ScSigner      *self);
 
 G_END_DECLS

@@ -14,6 +14,7 @@
 #include "sc-crypto-private.h"
 #include "sc-key.h"
 #include "sc-secret.h"
+#include "sc-signer-private.h"
 #include "sc-software-signer.h"
 
 struct _ScSoftwareSigner
@@ -123,7 +124,6 @@ sc_software_signer_new (const char  *key_path,
   g_autofree char *display = NULL;
   char *data = NULL;
   gsize len = 0;
-  GStatBuf st;
 
   g_return_val_if_fail (key_path != NULL, NULL);
   g_return_val_if_fail (chain_path != NULL, NULL);
@@ -132,18 +132,14 @@ sc_software_signer_new (const char  *key_path,
   self = g_object_new (SC_TYPE_SOFTWARE_SIGNER, NULL);
   self->key_path = g_strdup (key_path);
 
-  if (g_stat (key_path, &st) == 0 && (st.st_mode & 0077) != 0)
+  if (!_sc_read_file_limited (key_path, SC_MAX_PEM_INPUT, TRUE, &data, &len, &local_error))
     {
-      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_INSECURE,
-                   _("The DAK key file “%s” can be read by other users; "
-                     "restrict it with “chmod 600” before using it"), display);
-      return NULL;
-    }
-
-  if (!_sc_read_file_limited (key_path, SC_MAX_PEM_INPUT, &data, &len, &local_error))
-    {
-      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_KEY,
-                   _("Cannot read the DAK key: %s"), local_error->message);
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_PERM))
+        g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_INSECURE,
+                     _("The DAK key file is not private: %s"), local_error->message);
+      else
+        g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_KEY,
+                     _("Cannot read the DAK key: %s"), local_error->message);
       return NULL;
     }
   self->key = sc_key_load_private ((const guint8 *) data, len, &local_error);

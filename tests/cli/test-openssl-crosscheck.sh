@@ -154,8 +154,19 @@ expect_status "a DAK key readable by others is a signer failure" 5 \
   "$cli" issue --profile "$dak/product.profile" --csr "$work/seed.csr"
 check "the message says what to do" grep -q "chmod 600" "$work/stderr"
 chmod 600 "$dak/dak.key"
+sed 's/^pid=.*/pid=toolong/' "$dak/product.profile" > "$dak/bad.profile"
 expect_status "a profile with a bad field is bad input" 3 \
+  "$cli" issue --profile "$dak/bad.profile" --csr "$work/seed.csr"
+check "the message names the field" grep -qF "[product] pid:" "$work/stderr"
+expect_status "a file that is not a profile is bad input" 3 \
   "$cli" issue --profile "$fixtures/device.conf" --csr "$work/seed.csr"
+head -c 100000 /dev/zero > "$work/huge.csr"
+expect_status "a huge CSR file is refused as bad input" 3 \
+  "$cli" issue --profile "$dak/product.profile" --csr "$work/huge.csr"
+check "the message says it is too large" grep -q "too large" "$work/stderr"
+expect_status "issue warns on stderr when the DAK is a training DAK" 0 \
+  "$cli" issue --profile "$dak/product.profile" --csr "$work/seed.csr"
+check "the warning says training" grep -q "TRAINING DAK" "$work/stderr"
 
 # --- the embedded default -----------------------------------------------------
 expect_status "with no profile at all, keygen uses the embedded training DAK" 0 \

@@ -17,64 +17,12 @@ static char *training_dir;
 static ScProfile *profile;
 static EVP_PKEY *p256;
 
-typedef struct
-{
-  EVP_PKEY   *key;            /* NULL: p256 */
-  const EVP_MD *md;           /* NULL: SHA-256 */
-  const char *dtid;           /* NULL: the product's; "" leaves it out */
-  int         dtid_type;      /* 0: UTF8String */
-  const char *dsn;            /* NULL: DSN; "" leaves it out */
-  gboolean    dtid_twice;
-  gboolean    dsn_twice;
-  gboolean    add_cn;
-  gboolean    add_challenge;
-  const char *ext_name;       /* an extension to request, by short name */
-  const char *ext_value;
-} CsrSpec;
+typedef ScTestCsr CsrSpec;
 
 static X509_REQ *
 build (const CsrSpec *spec)
 {
-  g_autoptr(X509_REQ) req = X509_REQ_new ();
-  X509_NAME *name = X509_NAME_new ();
-  EVP_PKEY *key = spec->key ? spec->key : p256;
-  const char *dtid = spec->dtid ? spec->dtid : SC_TRAINING_DEVICE_TYPE_ID;
-  const char *dsn = spec->dsn ? spec->dsn : DSN;
-  int dtid_type = spec->dtid_type ? spec->dtid_type : V_ASN1_UTF8STRING;
-
-  if (dsn[0] != '\0')
-    for (int i = 0; i < (spec->dsn_twice ? 2 : 1); i++)
-      g_assert_true (X509_NAME_add_entry_by_NID (name, sc_nid_dsn (), V_ASN1_UTF8STRING,
-                                                 (const guchar *) dsn, -1, -1, 0));
-  if (dtid[0] != '\0')
-    for (int i = 0; i < (spec->dtid_twice ? 2 : 1); i++)
-      g_assert_true (X509_NAME_add_entry_by_NID (name, sc_nid_device_type_id (), dtid_type,
-                                                 (const guchar *) dtid, -1, -1, 0));
-  if (spec->add_cn)
-    g_assert_true (X509_NAME_add_entry_by_NID (name, NID_commonName, MBSTRING_UTF8,
-                                               (const guchar *) "www.example.com", -1, -1, 0));
-
-  g_assert_true (X509_REQ_set_version (req, 0));
-  g_assert_true (X509_REQ_set_subject_name (req, name));
-  X509_NAME_free (name);
-  g_assert_true (X509_REQ_set_pubkey (req, key));
-
-  if (spec->add_challenge)
-    g_assert_true (X509_REQ_add1_attr_by_NID (req, NID_pkcs9_challengePassword, MBSTRING_ASC,
-                                              (const guchar *) "secret", -1));
-  if (spec->ext_name != NULL)
-    {
-      STACK_OF (X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null ();
-      X509_EXTENSION *ext = X509V3_EXT_conf_nid (NULL, NULL, OBJ_sn2nid (spec->ext_name), spec->ext_value);
-
-      g_assert_nonnull (ext);
-      sk_X509_EXTENSION_push (exts, ext);
-      g_assert_true (X509_REQ_add_extensions (req, exts));
-      sk_X509_EXTENSION_pop_free (exts, X509_EXTENSION_free);
-    }
-
-  g_assert_cmpint (X509_REQ_sign (req, key, spec->md ? spec->md : EVP_sha256 ()), >, 0);
-  return g_steal_pointer (&req);
+  return sc_test_build_csr (spec, p256, DSN);
 }
 
 static void
@@ -323,6 +271,69 @@ test_extension (void)
 }
 
 static void
+test_explicit_curve (void)
+{
+  /* OpenSSL still names the group of such a key; the policy must not. */
+  CsrSpec spec = { .explicit_curve = TRUE };
+
+  assert_refused (&spec, DSN, SC_POLICY_ERROR_CURVE, "named curve P-256");
+}
+
+static void
+test_nul_in_value (void)
+{
+  /* “G3A0PA01802300PE\0;PIN:x”: a C string compare would see only the serial. */
+  CsrSpec spec = { .dsn = DSN "\0;PIN:x", .dsn_len = (int) strlen (DSN) + 7 };
+
+  assert_refused (&spec, DSN, SC_POLICY_ERROR_STRING_TYPE, "NUL");
+}
+
+static void
+test_printable_charset (void)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *path = g_build_filename (training_dir, "product.profile", NULL);
+  g_autofree char *data = NULL;
+  g_autoptr(ScProfile) underscore = NULL;
+  g_autoptr(X509_REQ) printable = NULL;
+  g_autoptr(X509_REQ) utf8 = NULL;
+  g_autoptr(GError) error = NULL;
+  CsrSpec bad = { .dsn = "G3A0PA_01802300PE", .dsn_type = V_ASN1_PRINTABLESTRING };
+  CsrSpec good = { .dsn = "G3A0PA_01802300PE" };
+
+  /* A product whose serials may hold “_”, which PrintableString cannot. */
+  g_assert_true (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL));
+  g_key_file_set_value (kf, "serial", "pattern", "[A-Za-z0-9_]{12,50}");
+  data = g_key_file_to_data (kf, NULL, NULL);
+  underscore = sc_profile_new_from_data (data, -1, training_dir, &error);
+  g_assert_no_error (error);
+
+  utf8 = build (&good);
+  g_assert_true (sc_csr_check_policy (utf8, underscore, "G3A0PA_01802300PE", &error));
+  g_assert_no_error (error);
+  printable = build (&bad);
+  g_assert_false (sc_csr_check_policy (printable, underscore, "G3A0PA_01802300PE", &error));
+  g_assert_error (error, SC_POLICY_ERROR, SC_POLICY_ERROR_STRING_TYPE);
+}
+
+static void
+test_value_too_long (void)
+{
+  g_autofree char *long_dsn = g_strnfill (SC_MAX_SUBJECT_VALUE + 1, 'A');
+  CsrSpec spec = { .dsn = long_dsn };
+
+  assert_refused (&spec, NULL, SC_POLICY_ERROR_STRING_TYPE, "more than");
+}
+
+static void
+test_multi_valued_rdn (void)
+{
+  CsrSpec spec = { .multi_valued = TRUE };
+
+  assert_refused (&spec, DSN, SC_POLICY_ERROR_SUBJECT_ATTRIBUTE, "one RDN");
+}
+
+static void
 test_version (void)
 {
   CsrSpec spec = { 0 };
@@ -400,8 +411,8 @@ test_load (void)
   g_assert_error (error, SC_CRYPTO_ERROR, SC_CRYPTO_ERROR_MALFORMED);
   g_clear_error (&error);
 
-  big = g_strnfill (SC_MAX_PEM_INPUT + 1, 'A');
-  g_assert_null (sc_csr_load ((const guint8 *) big, SC_MAX_PEM_INPUT + 1, &error));
+  big = g_strnfill (SC_MAX_CSR_INPUT + 1, 'A');
+  g_assert_null (sc_csr_load ((const guint8 *) big, SC_MAX_CSR_INPUT + 1, &error));
   g_assert_error (error, SC_CRYPTO_ERROR, SC_CRYPTO_ERROR_MALFORMED);
   g_clear_error (&error);
 
@@ -450,6 +461,11 @@ main (int    argc,
   g_test_add_func ("/sc/csr/refuse/subject-attribute", test_subject_attribute);
   g_test_add_func ("/sc/csr/refuse/request-attribute", test_request_attribute);
   g_test_add_func ("/sc/csr/refuse/extension", test_extension);
+  g_test_add_func ("/sc/csr/refuse/explicit-curve", test_explicit_curve);
+  g_test_add_func ("/sc/csr/refuse/nul-in-value", test_nul_in_value);
+  g_test_add_func ("/sc/csr/refuse/printable-charset", test_printable_charset);
+  g_test_add_func ("/sc/csr/refuse/value-too-long", test_value_too_long);
+  g_test_add_func ("/sc/csr/refuse/multi-valued-rdn", test_multi_valued_rdn);
 
   ret = g_test_run ();
 

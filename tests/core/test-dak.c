@@ -5,10 +5,13 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <openssl/objects.h>
 
+#include "sc-dak-private.h"
+#include "sc-signer-private.h"
 #include "sc-test-util.h"
 
 #define DSN "G3A0PA01802300PE"
@@ -51,7 +54,7 @@ static GBytes *
 counting_sign (ScSigner *s, const guint8 *digest, gsize len, GCancellable *c, GError **error)
 {
   COUNTING_SIGNER (s)->count++;
-  return sc_signer_sign_digest (COUNTING_SIGNER (s)->inner, digest, len, c, error);
+  return _sc_signer_sign_digest (COUNTING_SIGNER (s)->inner, digest, len, c, error);
 }
 
 static void
@@ -109,7 +112,7 @@ test_issue_profile (void)
   /* The chain above the leaf is the DAK chain as delivered. */
   for (int i = 0; i < 4; i++)
     g_assert_cmpint (X509_cmp (sk_X509_value (chain, i + 1),
-                               sk_X509_value (sc_signer_get_chain (sc_dak_get_signer (dak)), i)), ==, 0);
+                               sk_X509_value (sc_signer_get_chain (_sc_dak_get_signer (dak)), i)), ==, 0);
 
   g_assert_cmpint (X509_get_version (leaf), ==, 2);
   serial = ASN1_INTEGER_to_BN (X509_get0_serialNumber (leaf), NULL);
@@ -162,25 +165,77 @@ test_policy_guards_signer (void)
 {
   g_autoptr(CountingSigner) counting = g_object_new (COUNTING_TYPE_SIGNER, NULL);
   g_autoptr(ScDak) guarded = NULL;
-  g_autoptr(X509_REQ) wrong = NULL;
   g_autoptr(ScCertList) chain = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(EVP_PKEY) key = sc_key_generate (NULL);
+  g_autoptr(EVP_PKEY) p384 = EVP_EC_gen ("P-384");
+  g_autofree char *long_dsn = g_strnfill (SC_MAX_SUBJECT_VALUE + 1, 'A');
+  /* Every kind of CSR the policy refuses, tricks included: none of them may
+   * reach the signer. */
+  const ScTestCsr refused[] = {
+    { .dtid = "A13HOHDXTVQYZO" },
+    { .dtid = "" },
+    { .dsn = "G3A0PA01802300PX" },
+    { .dsn = "" },
+    { .key = p384 },
+    { .md = EVP_sha1 () },
+    { .explicit_curve = TRUE },
+    { .dsn = DSN "\0;PIN:x", .dsn_len = (int) strlen (DSN) + 7 },
+    { .dsn = long_dsn },
+    { .multi_valued = TRUE },
+    { .dtid_twice = TRUE },
+    { .dtid_type = V_ASN1_IA5STRING },
+    { .add_cn = TRUE },
+    { .add_challenge = TRUE },
+    { .ext_name = "basicConstraints", .ext_value = "critical,CA:TRUE" },
+  };
 
-  counting->inner = g_object_ref (sc_dak_get_signer (dak));
+  counting->inner = g_object_ref (_sc_dak_get_signer (dak));
   guarded = sc_dak_new (profile, SC_SIGNER (counting), &error);
   g_assert_no_error (error);
 
-  /* Another product's request: refused before the signer is asked. */
-  wrong = sc_csr_new (key, "A13HOHDXTVQYZO", DSN, &error);
-  g_assert_no_error (error);
-  g_assert_null (sc_dak_issue (guarded, wrong, DSN, NULL, &error));
-  g_assert_error (error, SC_POLICY_ERROR, SC_POLICY_ERROR_DEVICE_TYPE_ID);
-  g_assert_cmpuint (counting->count, ==, 0);
-  g_clear_error (&error);
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(X509_REQ) req = sc_test_build_csr (&refused[i], key, DSN);
+
+      g_assert_null (sc_dak_issue (guarded, req, DSN, NULL, &error));
+      g_assert_error (error, SC_POLICY_ERROR, error->code);
+      g_clear_error (&error);
+      if (counting->count != 0)
+        g_error ("refused CSR %u reached the signer", i);
+    }
 
   chain = issue (guarded);
   g_assert_cmpuint (counting->count, ==, 1);
+}
+
+static void
+test_subject_and_key_normalised (void)
+{
+  /* A compressed point in the CSR; the leaf carries it uncompressed (the
+   * 91-byte SubjectPublicKeyInfo the device software uses). */
+  g_autoptr(EVP_PKEY) key = sc_key_generate (NULL);
+  ScTestCsr spec = { .compressed = TRUE, .dtid_type = V_ASN1_PRINTABLESTRING };
+  g_autoptr(X509_REQ) req = sc_test_build_csr (&spec, key, DSN);
+  g_autoptr(ScCertList) chain = NULL;
+  g_autoptr(GError) error = NULL;
+  X509 *leaf;
+  const X509_NAME *subject;
+
+  g_assert_cmpint (i2d_X509_PUBKEY (X509_REQ_get_X509_PUBKEY (req), NULL), ==, 59);
+  chain = sc_dak_issue (dak, req, DSN, NULL, &error);
+  g_assert_no_error (error);
+  leaf = sk_X509_value (chain, 0);
+  g_assert_cmpint (sc_test_spki_length (leaf), ==, 91);
+  g_assert_cmpint (EVP_PKEY_eq (X509_get0_pubkey (leaf), key), ==, 1);
+
+  /* The subject keeps the CSR's order, values and string types. */
+  subject = X509_get_subject_name (leaf);
+  g_assert_cmpint (X509_NAME_entry_count (subject), ==, 2);
+  g_assert_cmpint (OBJ_obj2nid (X509_NAME_ENTRY_get_object (X509_NAME_get_entry (subject, 0))), ==, sc_nid_dsn ());
+  g_assert_cmpint (ASN1_STRING_type (X509_NAME_ENTRY_get_data (X509_NAME_get_entry (subject, 1))), ==,
+                   V_ASN1_PRINTABLESTRING);
+  g_assert_cmpint (X509_NAME_cmp (subject, X509_REQ_get_subject_name (req)), ==, 0);
 }
 
 static void
@@ -292,6 +347,36 @@ test_chain_broken_signature (void)
 }
 
 static void
+test_chain_order (void)
+{
+  g_autoptr(ScCertList) chain = issue (dak);
+  g_autoptr(GError) error = NULL;
+  X509 *a = sk_X509_value (chain, 2);
+  g_autoptr(X509) extra = NULL;
+
+  /* Swap the product and vendor CAs: OpenSSL still finds a path, but the
+   * chain is not the one a device must store. */
+  sk_X509_set (chain, 2, sk_X509_value (chain, 3));
+  sk_X509_set (chain, 3, a);
+  g_assert_false (sc_chain_verify (chain, sc_dak_get_trust_anchor (dak), SC_TRAINING_DEVICE_TYPE_ID,
+                                   DSN, 0, &error));
+  g_assert_error (error, SC_CHAIN_ERROR, SC_CHAIN_ERROR_MALFORMED);
+  g_clear_error (&error);
+  sk_X509_set (chain, 3, sk_X509_value (chain, 2));
+  sk_X509_set (chain, 2, a);
+
+  /* Back in order it verifies; with an extra certificate at the end it does not. */
+  g_assert_true (sc_chain_verify (chain, sc_dak_get_trust_anchor (dak), SC_TRAINING_DEVICE_TYPE_ID,
+                                  DSN, 0, &error));
+  g_assert_no_error (error);
+  extra = X509_dup (sk_X509_value (chain, 1));
+  sk_X509_push (chain, g_steal_pointer (&extra));
+  g_assert_false (sc_chain_verify (chain, sc_dak_get_trust_anchor (dak), SC_TRAINING_DEVICE_TYPE_ID,
+                                   DSN, 0, &error));
+  g_assert_error (error, SC_CHAIN_ERROR, SC_CHAIN_ERROR_MALFORMED);
+}
+
+static void
 test_chain_too_short (void)
 {
   g_autoptr(ScCertList) chain = issue (dak);
@@ -354,6 +439,18 @@ test_key_file_mode (void)
   signer = sc_software_signer_new (key, chain, &error);
   g_assert_null (signer);
   g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_INSECURE);
+  g_clear_error (&error);
+
+  /* A symbolic link to a private key is refused too: the check is made on
+   * the file that is read. */
+  {
+    g_autofree char *link = g_build_filename (dir, "link.key", NULL);
+
+    g_assert_cmpint (g_chmod (key, 0600), ==, 0);
+    g_assert_cmpint (symlink (key, link), ==, 0);
+    g_assert_null (sc_software_signer_new (link, chain, &error));
+    g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_KEY);
+  }
   sc_test_rmdir (dir);
 }
 
@@ -488,6 +585,8 @@ main (int    argc,
   g_test_add_func ("/sc/chain/wrong-dsn", test_chain_wrong_dsn);
   g_test_add_func ("/sc/chain/broken-signature", test_chain_broken_signature);
   g_test_add_func ("/sc/chain/too-short", test_chain_too_short);
+  g_test_add_func ("/sc/chain/order", test_chain_order);
+  g_test_add_func ("/sc/dak/subject-and-key-normalised", test_subject_and_key_normalised);
 
   ret = g_test_run ();
 
