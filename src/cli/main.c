@@ -356,7 +356,7 @@ cmd_label (int    argc,
   g_autofree char *kind_name = NULL;
   g_autofree char *format_name = NULL;
   g_autofree char *out = NULL;
-  char *payload_text = NULL;
+  sc_autowipe char *payload_text = NULL;
   int dpi = 0;
   g_autoptr(GError) error = NULL;
   g_autoptr(ScProfile) profile = NULL;
@@ -388,48 +388,28 @@ cmd_label (int    argc,
       "whole number of printer dots per module, the serial. The symbol is decoded\n"
       "back with libdmtx and zxing-cpp before anything is written."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  status = EXIT_OK;
   if (!parse (context, &argc, &argv, &status))
-    goto out;
+    return status;
   if (argc > 1 || payload_text == NULL || out == NULL)
-    {
-      status = usage_error (context, _("label needs --payload and -o FILE"));
-      goto out;
-    }
+    return usage_error (context, _("label needs --payload and -o FILE"));
   if (format_name != NULL && !sc_label_format_from_string (format_name, &format))
-    {
-      status = usage_error (context, _("--format must be png, pdf, svg, zpl or zpl-bitmap"));
-      goto out;
-    }
+    return usage_error (context, _("--format must be png, pdf, svg, zpl or zpl-bitmap"));
   if (kind_name != NULL && !sc_label_kind_from_string (kind_name, &kind))
-    {
-      status = usage_error (context, _("--kind must be product or package"));
-      goto out;
-    }
+    return usage_error (context, _("--kind must be product or package"));
   if (dpi != 0 && (dpi < 100 || dpi > 1200))
-    {
-      status = usage_error (context, _("--dpi must be from 100 to 1200"));
-      goto out;
-    }
+    return usage_error (context, _("--dpi must be from 100 to 1200"));
 
   if (!(profile = load_profile (profile_path, &error)) ||
       !profile_is_training (profile, &training, &error))
-    {
-      status = fail_error (error);
-      goto out;
-    }
+    return fail_error (error);
   rules = rules_for_profile (profile);
   if (!(payload = sc_payload_parse (payload_text, &rules, &error)))
-    {
-      status = fail_error (error);
-      goto out;
-    }
+    return fail_error (error);
   if (kind_name != NULL && payload->kind != kind)
     {
       g_printerr (_("setup-console-cli: the payload is a %s label (ABV), not a %s label\n"),
                   sc_label_kind_to_string (payload->kind), kind_name);
-      status = EXIT_BAD_INPUT;
-      goto out;
+      return EXIT_BAD_INPUT;
     }
 
   settings = sc_profile_get_label_settings (profile);
@@ -440,10 +420,7 @@ cmd_label (int    argc,
                                       settings->icon_path, payload->serial,
                                       payload->upc ? payload->upc : payload->ean, training, &error)) ||
       !sc_label_layout_write (layout, format, out, &error))
-    {
-      status = fail_error (error);
-      goto out;
-    }
+    return fail_error (error);
 
   symbol_text = sc_symbol_describe (symbol);
   geometry_text = sc_geometry_describe (sc_label_layout_get_geometry (layout));
@@ -455,10 +432,7 @@ cmd_label (int    argc,
   g_print (_("Geometry:  %s\n"), geometry_text);
   g_print (_("Verified:  decoded back by libdmtx and zxing-cpp, byte for byte equal to the payload\n"));
   g_print (_("Wrote:     %s\n"), display);
-
-out:
-  sc_clear_secret_string (&payload_text);
-  return status;
+  return EXIT_OK;
 }
 
 static int
@@ -473,9 +447,12 @@ cmd_verify_label (int    argc,
   g_autoptr(ScPayload) payload = NULL;
   ScPayloadRules rules = { 0 };
   gboolean show_pin = FALSE;
-  char *text = NULL;
+  sc_autowipe char *text = NULL;
+  sc_autowipe char *expect = NULL;
+  gboolean expect_given;
   const GOptionEntry entries[] = {
     { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &profile_path, N_("Check the PIN against this profile’s alphabet and length"), N_("FILE") },
+    { "expect", 'e', 0, G_OPTION_ARG_STRING, &expect, N_("Also require the symbol to hold exactly this payload"), N_("PAYLOAD") },
     { "show-pin", 0, 0, G_OPTION_ARG_NONE, &show_pin, N_("Print the PIN instead of its length"), NULL },
     { NULL }
   };
@@ -490,6 +467,7 @@ cmd_verify_label (int    argc,
     return status;
   if (argc != 2)
     return usage_error (context, _("verify-label needs one image file"));
+  expect_given = expect != NULL;
 
   if (profile_path != NULL)
     {
@@ -502,8 +480,13 @@ cmd_verify_label (int    argc,
   if (text == NULL)
     return fail (error->code == SC_LABEL_ERROR_IMAGE ? EXIT_BAD_INPUT : EXIT_LABEL, error);
 
+  if (expect != NULL && strcmp (expect, text) != 0)
+    {
+      g_printerr ("setup-console-cli: %s\n", _("The symbol does not hold the expected payload"));
+      return EXIT_LABEL;
+    }
+
   payload = sc_payload_parse (text, &rules, &error);
-  sc_clear_secret_string (&text);
   if (payload == NULL)
     return fail_error (error);
 
@@ -523,6 +506,8 @@ cmd_verify_label (int    argc,
   if (payload->ean)
     g_print ("EAN:        %s\n", payload->ean);
   g_print (_("Valid:      every rule of the FFS payload holds\n"));
+  if (expect_given)
+    g_print (_("Expected:   the symbol holds exactly the expected payload\n"));
   return EXIT_OK;
 }
 

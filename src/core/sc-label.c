@@ -728,7 +728,7 @@ sc_label_layout_write (ScLabelLayout  *self,
   g_autoptr(GByteArray) bytes = g_byte_array_new ();
   cairo_surface_t *raster;
   cairo_surface_t *vector = NULL;
-  double pt_per_dot;
+  double unit_per_dot;
   gboolean ok;
 
   g_return_val_if_fail (SC_IS_LABEL_LAYOUT (self), FALSE);
@@ -742,7 +742,6 @@ sc_label_layout_write (ScLabelLayout  *self,
       return FALSE;
     }
 
-  pt_per_dot = 72.0 / self->geometry.dpi;
   switch (format)
     {
     case SC_LABEL_FORMAT_PNG:
@@ -751,18 +750,23 @@ sc_label_layout_write (ScLabelLayout  *self,
 
     case SC_LABEL_FORMAT_PDF:
     case SC_LABEL_FORMAT_SVG:
+      /* True size: PDF in points, SVG in millimetres. */
       if (format == SC_LABEL_FORMAT_PDF)
-        vector = cairo_pdf_surface_create_for_stream (append_bytes, bytes, self->width * pt_per_dot,
-                                                      self->height * pt_per_dot);
+        {
+          unit_per_dot = 72.0 / self->geometry.dpi;
+          vector = cairo_pdf_surface_create_for_stream (append_bytes, bytes, self->width * unit_per_dot,
+                                                        self->height * unit_per_dot);
+        }
       else
         {
-          vector = cairo_svg_surface_create_for_stream (append_bytes, bytes, self->width * pt_per_dot,
-                                                        self->height * pt_per_dot);
+          unit_per_dot = 25.4 / self->geometry.dpi;
+          vector = cairo_svg_surface_create_for_stream (append_bytes, bytes, self->width * unit_per_dot,
+                                                        self->height * unit_per_dot);
           cairo_svg_surface_set_document_unit (vector, CAIRO_SVG_UNIT_MM);
         }
       {
         cairo_t *cr = cairo_create (vector);
-        cairo_scale (cr, pt_per_dot, pt_per_dot);
+        cairo_scale (cr, unit_per_dot, unit_per_dot);
         sc_label_layout_draw (self, cr);
         cairo_destroy (cr);
       }

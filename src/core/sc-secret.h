@@ -40,4 +40,8 @@ void           sc_memwipe                (void          *p,
 /* g_autofree-like cleanup for a NUL-terminated string that held a secret. */
 void           sc_clear_secret_string    (char         **str);
 
+/* Declares a string that is wiped and freed when it goes out of scope:
+ * `sc_autowipe char *pin = NULL;` */
+#define sc_autowipe __attribute__ ((cleanup (sc_clear_secret_string)))
+
 G_END_DECLS

@@ -89,36 +89,81 @@ count_data_codewords (const guint8 *code,
   return first_pad;
 }
 
+/* One encoding attempt with @scheme; fills size, capacity, codewords used
+ * and the module matrix. */
+static gboolean
+encode_datamatrix_with (ScSymbol *self,
+                        int       scheme,
+                        int       size_idx)
+{
+  DmtxEncode *enc = dmtxEncodeCreate ();
+
+  if (enc == NULL)
+    g_error ("Out of memory creating a DataMatrix encoder");
+
+  dmtxEncodeSetProp (enc, DmtxPropScheme, scheme);
+  dmtxEncodeSetProp (enc, DmtxPropSizeRequest, size_idx);
+  dmtxEncodeSetProp (enc, DmtxPropModuleSize, 1);
+  dmtxEncodeSetProp (enc, DmtxPropMarginSize, 0);
+
+  if (dmtxEncodeDataMatrix (enc, (int) strlen (self->payload), (unsigned char *) self->payload) != DmtxPass)
+    {
+      dmtxEncodeDestroy (&enc);
+      return FALSE;
+    }
+
+  size_idx = enc->region.sizeIdx;
+  self->size = dmtxGetSymbolAttribute (DmtxSymAttribSymbolRows, size_idx);
+  self->data_capacity = dmtxGetSymbolAttribute (DmtxSymAttribSymbolDataWords, size_idx);
+  self->data_needed = count_data_codewords (enc->message->code, self->data_capacity);
+  self->smaller_size = self->smaller_capacity = 0;
+  if (size_idx > DmtxSymbol10x10)
+    {
+      self->smaller_size = dmtxGetSymbolAttribute (DmtxSymAttribSymbolRows, size_idx - 1);
+      self->smaller_capacity = dmtxGetSymbolAttribute (DmtxSymAttribSymbolDataWords, size_idx - 1);
+    }
+
+  g_free (self->modules);
+  self->modules = g_malloc (self->size * self->size);
+  for (guint row = 0; row < self->size; row++)
+    for (guint col = 0; col < self->size; col++)
+      {
+        /* libdmtx counts rows from the bottom. */
+        int status = dmtxSymbolModuleStatus (enc->message, size_idx, (int) (self->size - 1 - row), (int) col);
+        self->modules[row * self->size + col] = (status & DmtxModuleOnRGB) != 0;
+      }
+
+  dmtxEncodeDestroy (&enc);
+  return TRUE;
+}
+
 static gboolean
 encode_datamatrix (ScSymbol    *self,
                    guint        forced,
                    GError     **error)
 {
-  DmtxEncode *enc = dmtxEncodeCreate ();
   int size_idx = forced ? datamatrix_size_index (forced) : DmtxSymbolSquareAuto;
-  DmtxPassFail ok;
-
-  if (enc == NULL)
-    g_error ("Out of memory creating a DataMatrix encoder");
+  g_autoptr(ScSymbol) ascii = NULL;
 
   if (size_idx == DmtxUndefined)
     {
-      dmtxEncodeDestroy (&enc);
       g_set_error (error, SC_SYMBOL_ERROR, SC_SYMBOL_ERROR_FAILED,
                    _("%ux%u is not a square DataMatrix size"), forced, forced);
       return FALSE;
     }
 
-  /* Best encodation (ASCII, C40, Text, X12, EDIFACT, Base256 mixed), not plain ASCII. */
-  dmtxEncodeSetProp (enc, DmtxPropScheme, DmtxSchemeAutoBest);
-  dmtxEncodeSetProp (enc, DmtxPropSizeRequest, size_idx);
-  dmtxEncodeSetProp (enc, DmtxPropModuleSize, 1);
-  dmtxEncodeSetProp (enc, DmtxPropMarginSize, 0);
+  /* libdmtx's mixed encodation (ASCII, C40, Text, X12, EDIFACT, Base256)
+   * wins on FFS payloads (123 codewords against 129 in plain ASCII with a
+   * 16-character serial) but not always (it leaves a trailing digit pair
+   * unpaired), so plain ASCII is tried too and the fewer codewords win. */
+  ascii = g_atomic_rc_box_new0 (ScSymbol);
+  ascii->payload = self->payload;
+  if (!encode_datamatrix_with (ascii, DmtxSchemeAscii, size_idx))
+    g_clear_pointer (&ascii->modules, g_free);
 
-  ok = dmtxEncodeDataMatrix (enc, (int) strlen (self->payload), (unsigned char *) self->payload);
-  if (ok != DmtxPass)
+  if (!encode_datamatrix_with (self, DmtxSchemeAutoBest, size_idx) && ascii->modules == NULL)
     {
-      dmtxEncodeDestroy (&enc);
+      ascii->payload = NULL;
       if (forced)
         {
           /* How much the payload needs, to say so. */
@@ -142,26 +187,18 @@ encode_datamatrix (ScSymbol    *self,
       return FALSE;
     }
 
-  size_idx = enc->region.sizeIdx;
-  self->size = dmtxGetSymbolAttribute (DmtxSymAttribSymbolRows, size_idx);
-  self->data_capacity = dmtxGetSymbolAttribute (DmtxSymAttribSymbolDataWords, size_idx);
-  self->data_needed = count_data_codewords (enc->message->code, self->data_capacity);
-  if (size_idx > DmtxSymbol10x10)
+  if (ascii->modules != NULL &&
+      (self->modules == NULL || ascii->data_needed < self->data_needed))
     {
-      self->smaller_size = dmtxGetSymbolAttribute (DmtxSymAttribSymbolRows, size_idx - 1);
-      self->smaller_capacity = dmtxGetSymbolAttribute (DmtxSymAttribSymbolDataWords, size_idx - 1);
+      g_free (self->modules);
+      self->modules = g_steal_pointer (&ascii->modules);
+      self->size = ascii->size;
+      self->data_capacity = ascii->data_capacity;
+      self->data_needed = ascii->data_needed;
+      self->smaller_size = ascii->smaller_size;
+      self->smaller_capacity = ascii->smaller_capacity;
     }
-
-  self->modules = g_malloc (self->size * self->size);
-  for (guint row = 0; row < self->size; row++)
-    for (guint col = 0; col < self->size; col++)
-      {
-        /* libdmtx counts rows from the bottom. */
-        int status = dmtxSymbolModuleStatus (enc->message, size_idx, (int) (self->size - 1 - row), (int) col);
-        self->modules[row * self->size + col] = (status & DmtxModuleOnRGB) != 0;
-      }
-
-  dmtxEncodeDestroy (&enc);
+  ascii->payload = NULL;  /* borrowed */
   return TRUE;
 }
 
