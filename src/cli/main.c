@@ -26,6 +26,7 @@ enum
   EXIT_SIGNER = 5,     /* the DAK could not sign, or the chain does not verify */
   EXIT_OUTPUT = 6,     /* the result could not be written; nothing was */
   EXIT_LABEL = 7,      /* a label did not decode back to its payload */
+  EXIT_DEVICE = 8,     /* the unit or its fixture failed */
 };
 
 static int
@@ -49,6 +50,8 @@ exit_status_for (const GError *error)
     return EXIT_SIGNER;
   if (error->domain == G_IO_ERROR || error->domain == G_FILE_ERROR)
     return EXIT_OUTPUT;
+  if (error->domain == SC_DEVICE_ERROR)
+    return error->code == SC_DEVICE_ERROR_ADDRESS ? EXIT_USAGE : EXIT_DEVICE;
   return EXIT_INTERNAL;
 }
 
@@ -511,6 +514,145 @@ cmd_verify_label (int    argc,
   return EXIT_OK;
 }
 
+static char *
+hex (const guint8 *data,
+     gsize         len)
+{
+  GString *s = g_string_sized_new (len * 2);
+
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (s, "%02x", data[i]);
+  return g_string_free (s, FALSE);
+}
+
+static int
+device_info (ScDevice *device)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScDeviceInfo) info = sc_device_hello (device, NULL, &error);
+  g_autofree char *link = sc_device_link_describe (sc_device_get_link (device));
+
+  if (info == NULL)
+    return fail_error (error);
+  g_print (_("Link:        %s\n"), link);
+  g_print (_("Protocol:    SCP %u\n"), info->version);
+  g_print (_("Serial:      %s\n"), info->serial);
+  g_print (_("MAC:         %02X:%02X:%02X:%02X:%02X:%02X\n"),
+           info->mac[0], info->mac[1], info->mac[2], info->mac[3], info->mac[4], info->mac[5]);
+  g_print (_("Model:       %s\n"), info->model ? info->model : "");
+  g_print (_("Firmware:    %s\n"), info->firmware ? info->firmware : "");
+  g_print (_("Key origin:  %s\n"), info->can_keygen ? _("makes its own key (KEYGEN)") : _("needs a station-made key"));
+  g_print (_("Key at rest: %s\n"), info->key_at_rest ? _("encrypted") : _("NOT encrypted"));
+  g_print (_("Lock:        %s\n"), info->can_lock ? _("supported") : _("not supported"));
+  return EXIT_OK;
+}
+
+static int
+device_read_back (ScDevice  *device,
+                  ScProfile *profile)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScDeviceReadBack) rb = sc_device_read_back (device, NULL, &error);
+  g_autofree char *chain_hash = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_autofree char *puk = NULL;
+  g_autofree char *pem = NULL;
+  g_autoptr(ScCertList) chain = NULL;
+
+  if (rb == NULL)
+    return fail_error (error);
+  if (rb->generation == 0)
+    {
+      g_print (_("The unit holds no provisioning material.\n"));
+      return EXIT_OK;
+    }
+
+  chain_hash = hex (rb->chain_sha256, sizeof rb->chain_sha256);
+  fingerprint = sc_key_fingerprint (rb->public_key);
+  puk = sc_key_get_puk (rb->public_key, NULL);
+  g_print (_("Generation:  %u%s\n"), rb->generation, rb->locked ? _(" (locked)") : "");
+  g_print (_("Key:         %s, SHA-256 of its public key %s\n"),
+           rb->key_from_device ? _("made on the unit") : _("made on a station"), fingerprint);
+  g_print (_("PUK:         %s\n"), puk ? puk : "?");
+  g_print (_("Chain:       SHA-256 %s\n"), chain_hash);
+  g_print (_("PIN:         stored (never shown)\n"));
+
+  pem = sc_device_read_chain (device, NULL, &error);
+  if (pem == NULL)
+    return fail_error (error);
+  chain = sc_certs_load_pem (pem, strlen (pem), &error);
+  if (chain == NULL)
+    return fail_error (error);
+  {
+    X509 *leaf = sk_X509_value (chain, 0);
+    g_autofree char *subject = sc_x509_name_to_string (X509_get_subject_name (leaf));
+    g_autofree char *serial = sc_cert_serial_hex (leaf);
+    struct tm tm;
+
+    ASN1_TIME_to_tm (X509_get0_notAfter (leaf), &tm);
+    g_print (_("Certificate: %s, serial %s, valid until %04d-%02d-%02d, %d certificates\n"), subject, serial,
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, sk_X509_num (chain));
+    if (EVP_PKEY_eq (X509_get0_pubkey (leaf), rb->public_key) != 1)
+      g_print (_("WARNING:     the certificate is not for the stored key\n"));
+  }
+
+  if (profile != NULL)
+    {
+      g_autoptr(ScDak) dak = NULL;
+
+      if (!(dak = sc_dak_new_for_profile (profile, &error)) ||
+          !sc_chain_verify (chain, sc_dak_get_trust_anchor (dak), sc_profile_get_device_type_id (profile),
+                            NULL, 0, &error))
+        return fail_error (error);
+      g_print (_("Verified:    the chain verifies to this product’s trust anchor\n"));
+    }
+  return EXIT_OK;
+}
+
+static int
+cmd_device (int    argc,
+            char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("info|read-back"));
+  g_autofree char *profile_path = NULL;
+  g_autofree char *uri = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScDevice) device = NULL;
+  const GOptionEntry entries[] = {
+    { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &profile_path, N_("Product profile: its device address, and the trust anchor to verify a read-back chain"), N_("FILE") },
+    { "device", 'D', 0, G_OPTION_ARG_STRING, &uri, N_("Device address (default: the profile’s)"), N_("URI") },
+    { NULL }
+  };
+  int status;
+
+  g_option_context_set_summary (context,
+    _("Diagnoses a fixture. info: what the unit says about itself (HELLO).\n"
+      "read-back: what the unit holds: hashes, public key, certificate; never a secret."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse (context, &argc, &argv, &status))
+    return status;
+  if (argc != 2 || (!g_str_equal (argv[1], "info") && !g_str_equal (argv[1], "read-back")))
+    return usage_error (context, _("device needs a subcommand: info or read-back"));
+
+  if (profile_path != NULL || uri == NULL)
+    {
+      profile = load_profile (profile_path, &error);
+      if (profile == NULL)
+        return fail_error (error);
+    }
+  if (uri == NULL)
+    uri = g_strdup (sc_profile_get_device_uri (profile));
+
+  device = sc_device_open (uri, &error);
+  if (device == NULL)
+    return fail_error (error);
+
+  if (g_str_equal (argv[1], "info"))
+    return device_info (device);
+  return device_read_back (device, profile_path ? profile : NULL);
+}
+
 static const struct
 {
   const char *name;
@@ -520,6 +662,7 @@ static const struct
   { "issue", cmd_issue, N_("Sign a CSR into a DHA certificate chain (CSR in, chain PEM out)") },
   { "keygen", cmd_keygen, N_("Make a station-side key, CSR, chain and PUK for one unit") },
   { "dak", cmd_dak, N_("Manage DAKs: init-training DIR") },
+  { "device", cmd_device, N_("Diagnose a fixture: info, read-back") },
   { "label", cmd_label, N_("Draw a verified product or package label (PNG, PDF, SVG, ZPL)") },
   { "verify-label", cmd_verify_label, N_("Decode a label image and validate its payload") },
   { "bench-labels", cmd_bench_labels, N_("Measure payload, encode, render and decode-back per label") },
@@ -535,7 +678,7 @@ print_help (FILE *out)
            _("Run “setup-console-cli COMMAND --help” for a command’s options.\n"
              "Exit status: 0 done, 2 usage, 3 bad input, 4 refused by the CSR policy,\n"
              "5 DAK or chain failure, 6 output not written, 7 label does not decode back,\n"
-             "1 anything else."));
+             "8 unit or fixture failure, 1 anything else."));
 }
 
 int

@@ -76,6 +76,26 @@ sc_key_to_private_pem (EVP_PKEY  *key,
   return sc_secret_new (data, len);
 }
 
+ScSecret *
+sc_key_to_private_der (EVP_PKEY  *key,
+                       GError   **error)
+{
+  g_autoptr(BIO) bio = BIO_new (BIO_s_secmem ());
+  char *data = NULL;
+  long len;
+
+  g_return_val_if_fail (key != NULL, NULL);
+
+  if (bio == NULL || !i2d_PKCS8PrivateKey_bio (bio, key, NULL, NULL, 0, NULL, NULL))
+    {
+      _sc_set_openssl_error (error, SC_CRYPTO_ERROR, SC_CRYPTO_ERROR_FAILED,
+                             _("Cannot encode the private key"));
+      return NULL;
+    }
+  len = BIO_get_mem_data (bio, &data);
+  return sc_secret_new (data, len);
+}
+
 EVP_PKEY *
 sc_key_load_private (const guint8  *data,
                      gsize          len,

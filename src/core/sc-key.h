@@ -20,6 +20,9 @@ gboolean  sc_key_is_p256           (EVP_PKEY      *key);
 /* PKCS#8 PEM of a private key, in wiped memory. */
 ScSecret *sc_key_to_private_pem    (EVP_PKEY      *key,
                                     GError       **error);
+/* PKCS#8 DER of a private key, in wiped memory (what a unit receives). */
+ScSecret *sc_key_to_private_der    (EVP_PKEY      *key,
+                                    GError       **error);
 /* A private key from PEM (PKCS#8 or SEC1) or DER; the caller wipes @data. */
 EVP_PKEY *sc_key_load_private      (const guint8  *data,
                                     gsize          len,

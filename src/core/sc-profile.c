@@ -38,6 +38,9 @@ struct _ScProfile
   guint            pin_length;
   char            *serial_pattern;
   GRegex          *serial_regex;
+  char            *device_uri;
+  char            *flasher;
+  guint            flasher_timeout;
   ScLabelSettings  label;
   char            *label_icon_path;
   char            *label_package_code;
@@ -56,6 +59,7 @@ static const struct { const char *group; const char *keys[12]; } known_keys[] = 
   { "csr", { "require-dsn", "allowed-extensions", NULL } },
   { "pin", { "alphabet", "length", NULL } },
   { "serial", { "pattern", NULL } },
+  { "device", { "uri", "flasher", "flasher-timeout", NULL } },
   { "label", { "symbology", "symbol-size", "dpi", "product-min-mm", "package-min-mm",
                "icon", "include-serial", "trailing-semicolon", "package-code", NULL } },
 };
@@ -104,6 +108,8 @@ sc_profile_finalize (GObject *object)
   g_free (self->pin_alphabet);
   g_free (self->serial_pattern);
   g_clear_pointer (&self->serial_regex, g_regex_unref);
+  g_free (self->device_uri);
+  g_free (self->flasher);
   g_free (self->label_icon_path);
   g_free (self->label_package_code);
 
@@ -546,6 +552,30 @@ load_label (ScProfile *self,
 }
 
 static void
+load_device (ScProfile *self,
+             Loader    *l)
+{
+  static const char *schemes[] = { "serial://", "tcp://", "usb://", "sim:", "command:" };
+  gboolean known = FALSE;
+
+  self->device_uri = get_string (l, "device", "uri", "sim:");
+  for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
+    known |= g_str_has_prefix (self->device_uri, schemes[i]);
+  if (!known)
+    problem (l, "device", "uri",
+             _("must be serial:///dev/…?baud=N, tcp://HOST:PORT, usb://VID:PID[/SERIAL], sim: or command:"));
+
+  self->flasher = get_string (l, "device", "flasher", "");
+  if (self->flasher[0] == '\0')
+    g_clear_pointer (&self->flasher, g_free);
+  else if (strstr (self->flasher, "{image}") == NULL)
+    problem (l, "device", "flasher", _("must name the unit’s image file as {image}"));
+  if (g_str_has_prefix (self->device_uri, "command:") && self->flasher == NULL)
+    problem (l, "device", "flasher", _("is required when the device is command: (the external flasher)"));
+  self->flasher_timeout = get_uint (l, "device", "flasher-timeout", 120, 1, 3600);
+}
+
+static void
 check_unknown_keys (Loader *l)
 {
   g_auto(GStrv) groups = g_key_file_get_groups (l->kf, NULL);
@@ -589,6 +619,7 @@ load (GKeyFile    *kf,
   load_keys_and_csr (self, &l);
   load_pin (self, &l);
   load_serial (self, &l);
+  load_device (self, &l);
   load_label (self, &l);
 
   if (l.n_problems > 0)
@@ -712,6 +743,9 @@ gboolean sc_profile_get_require_dsn (ScProfile *self) { g_return_val_if_fail (SC
 const char *sc_profile_get_pin_alphabet (ScProfile *self) { g_return_val_if_fail (SC_IS_PROFILE (self), NULL); return self->pin_alphabet; }
 guint sc_profile_get_pin_length (ScProfile *self) { g_return_val_if_fail (SC_IS_PROFILE (self), 0); return self->pin_length; }
 const char *sc_profile_get_serial_pattern (ScProfile *self) { g_return_val_if_fail (SC_IS_PROFILE (self), NULL); return self->serial_pattern; }
+const char *sc_profile_get_device_uri (ScProfile *self) { g_return_val_if_fail (SC_IS_PROFILE (self), NULL); return self->device_uri; }
+const char *sc_profile_get_flasher (ScProfile *self) { g_return_val_if_fail (SC_IS_PROFILE (self), NULL); return self->flasher; }
+guint sc_profile_get_flasher_timeout (ScProfile *self) { g_return_val_if_fail (SC_IS_PROFILE (self), 0); return self->flasher_timeout; }
 const ScLabelSettings *sc_profile_get_label_settings (ScProfile *self) { g_return_val_if_fail (SC_IS_PROFILE (self), NULL); return &self->label; }
 
 /**

@@ -80,6 +80,9 @@ const int             *sc_profile_get_allowed_extensions (ScProfile  *self,
 const char            *sc_profile_get_pin_alphabet     (ScProfile    *self);
 guint                  sc_profile_get_pin_length       (ScProfile    *self);
 const char            *sc_profile_get_serial_pattern   (ScProfile    *self);
+const char            *sc_profile_get_device_uri       (ScProfile    *self);
+const char            *sc_profile_get_flasher          (ScProfile    *self);
+guint                  sc_profile_get_flasher_timeout  (ScProfile    *self);
 const ScLabelSettings *sc_profile_get_label_settings   (ScProfile    *self);
 
 gboolean               sc_profile_check_serial         (ScProfile    *self,

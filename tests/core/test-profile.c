@@ -57,6 +57,9 @@ test_good (void)
   g_assert_cmpfloat (label->product_min_mm, ==, 10.0);
   g_assert_cmpfloat (label->package_min_mm, ==, 15.0);
   g_assert_cmpstr (label->package_code, ==, SC_TRAINING_UPC);
+  g_assert_cmpstr (sc_profile_get_device_uri (profile), ==, "sim:");
+  g_assert_null (sc_profile_get_flasher (profile));
+  g_assert_cmpuint (sc_profile_get_flasher_timeout (profile), ==, 120);
   g_assert_true (label->include_serial);
   g_assert_true (label->trailing_semicolon);
 
@@ -156,6 +159,10 @@ static const BadCase bad_cases[] = {
   { "pin", "length", "5", "[pin] length: must be a whole number from 6 to 32" },
   { "pin", "length", "nine", "[pin] length:" },
   { "serial", "pattern", "[A-Z", "[serial] pattern: is not a valid regular expression" },
+  { "device", "uri", "ttyUSB0", "[device] uri: must be" },
+  { "device", "uri", "command:", "[device] flasher: is required when the device is command:" },
+  { "device", "flasher", "esptool.py write_flash 0x3F0000", "[device] flasher: must name the unit’s image" },
+  { "device", "flasher-timeout", "0", "[device] flasher-timeout:" },
   { "label", "symbology", "pdf417", "[label] symbology: must be datamatrix or qr" },
   { "label", "symbol-size", "37x37", "[label] symbol-size:" },
   { "label", "symbol-size", "44x40", "[label] symbol-size:" },
