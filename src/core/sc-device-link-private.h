@@ -12,10 +12,12 @@ struct _ScDeviceLinkInterface
 {
   GTypeInterface parent_iface;
 
-  /* Writes all of @data. */
+  /* Writes all of @data within @timeout_ms; a stalled write is
+   * SC_DEVICE_ERROR_TIMEOUT. */
   gboolean (*write)    (ScDeviceLink   *self,
                         const guint8   *data,
                         gsize           len,
+                        guint           timeout_ms,
                         GError        **error);
   /* Reads what is there, waiting up to @timeout_ms for the first byte.
    * Returns the count, 0 on timeout, -1 with @error on failure; the end of
@@ -32,6 +34,7 @@ struct _ScDeviceLinkInterface
 gboolean      _sc_device_link_write (ScDeviceLink  *self,
                                      const guint8  *data,
                                      gsize          len,
+                                     guint          timeout_ms,
                                      GError       **error);
 gssize        _sc_device_link_read  (ScDeviceLink  *self,
                                      guint8        *buf,
@@ -43,6 +46,7 @@ gssize        _sc_device_link_read  (ScDeviceLink  *self,
 gboolean      _sc_fd_write_all      (int            fd,
                                      const guint8  *data,
                                      gsize          len,
+                                     guint          timeout_ms,
                                      const char    *what,
                                      GError       **error);
 gssize        _sc_fd_read_timeout   (int            fd,

@@ -25,9 +25,12 @@ gboolean
 _sc_fd_write_all (int            fd,
                   const guint8  *data,
                   gsize          len,
+                  guint          timeout_ms,
                   const char    *what,
                   GError       **error)
 {
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
   while (len > 0)
     {
       gssize n = write (fd, data, len);
@@ -35,7 +38,16 @@ _sc_fd_write_all (int            fd,
       if (n < 0 && (errno == EINTR || errno == EAGAIN))
         {
           struct pollfd pfd = { fd, POLLOUT, 0 };
-          poll (&pfd, 1, 100);
+          gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+
+          if (left <= 0)
+            {
+              g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_TIMEOUT,
+                           _("%s does not take data (flow control or a stalled unit); check the "
+                             "cable and that the unit is running"), what);
+              return FALSE;
+            }
+          poll (&pfd, 1, (int) MIN (left, 100));
           continue;
         }
       if (n < 0)
@@ -176,9 +188,10 @@ gboolean
 _sc_device_link_write (ScDeviceLink  *self,
                        const guint8  *data,
                        gsize          len,
+                       guint          timeout_ms,
                        GError       **error)
 {
-  return SC_DEVICE_LINK_GET_IFACE (self)->write (self, data, len, error);
+  return SC_DEVICE_LINK_GET_IFACE (self)->write (self, data, len, timeout_ms, error);
 }
 
 gssize

@@ -181,8 +181,9 @@ sc_device_monitor_new (const char *uri,
 
   self->present = FALSE;
   sc_device_monitor_check (self);
+  /* A USB enumeration touches every device: at most once a second. */
   if (self->serial_path != NULL || self->usb)
-    self->source = g_timeout_add (MAX (interval_ms, 100), tick_cb, self);
+    self->source = g_timeout_add (MAX (interval_ms, self->usb ? 1000 : 100), tick_cb, self);
   return self;
 }
 

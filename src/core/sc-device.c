@@ -122,6 +122,7 @@ sc_device_read_back_free (ScDeviceReadBack *read_back)
   if (read_back == NULL)
     return;
   g_clear_pointer (&read_back->public_key, EVP_PKEY_free);
+  sc_memwipe (read_back, sizeof *read_back);
   g_free (read_back);
 }
 
@@ -180,7 +181,7 @@ transact (ScDevice       *self,
       g_debug ("send %s seq %u, %" G_GSIZE_FORMAT " bytes%s", type_name (type), seq, len,
                attempt ? " (again)" : "");
       scp_receiver_init (&self->rx);
-      if (!_sc_device_link_write (self->link, encoded, encoded_len, error))
+      if (!_sc_device_link_write (self->link, encoded, encoded_len, timeout_ms, error))
         goto fail;
 
       while (!retry && g_get_monotonic_time () < deadline)
@@ -232,16 +233,14 @@ transact (ScDevice       *self,
                                code == SCP_ERR_LOCKED ? SC_DEVICE_ERROR_LOCKED : SC_DEVICE_ERROR_REFUSED,
                                _("The unit refused %s: %s%s%s"), type_name (type), device_error_text (code),
                                message[0] ? " — " : "", message);
-                  sc_memwipe (decoded, sizeof decoded);
-                  return NULL;
+                  goto fail;
                 }
               if (frame.type != (type | SCP_RESPONSE))
                 {
                   g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_PROTOCOL,
                                _("The unit answered %s with a response of type 0x%02x"), type_name (type),
                                frame.type);
-                  sc_memwipe (decoded, sizeof decoded);
-                  return NULL;
+                  goto fail;
                 }
 
               g_debug ("recv %s seq %u, %u bytes", type_name (type), seq, frame.length);
@@ -249,6 +248,8 @@ transact (ScDevice       *self,
                 GBytes *answer = g_bytes_new (frame.payload, frame.length);
                 sc_memwipe (decoded, sizeof decoded);
                 sc_memwipe (encoded, sizeof encoded);
+                sc_memwipe (&self->rx, sizeof self->rx);
+                scp_receiver_init (&self->rx);
                 return answer;
               }
             }
@@ -262,6 +263,8 @@ transact (ScDevice       *self,
 fail:
   sc_memwipe (encoded, sizeof encoded);
   sc_memwipe (decoded, sizeof decoded);
+  sc_memwipe (&self->rx, sizeof self->rx);
+  scp_receiver_init (&self->rx);
   return NULL;
 }
 
@@ -326,7 +329,9 @@ sc_device_hello (ScDevice      *self,
       info->key_at_rest = (caps & SCP_CAP_KEY_AT_REST) != 0;
       info->can_lock = (caps & SCP_CAP_LOCK) != 0;
     }
-  if (info->version != SCP_VERSION || info->serial == NULL || !g_str_is_ascii (info->serial))
+  if (info->version != SCP_VERSION || info->serial == NULL || info->serial[0] == '\0' ||
+      strspn (info->serial, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:/ ") !=
+      strlen (info->serial))
     {
       protocol_error (error, "HELLO");
       return NULL;
@@ -512,14 +517,19 @@ sc_device_read_back (ScDevice      *self,
       return NULL;
     }
   memcpy (rb->chain_sha256, value, 32);
-  if (scp_tlv_find (p, len, SCP_TAG_PIN_SHA256, &value, &value_len) != 1 || value_len != 32)
+  if (scp_tlv_find (p, len, SCP_TAG_LOCKED, &value, &value_len) == 1 && value_len == 1)
+    rb->locked = value[0] != 0;
+  /* A locked unit no longer tells its PIN's hash. */
+  if (scp_tlv_find (p, len, SCP_TAG_PIN_SHA256, &value, &value_len) == 1 && value_len == 32)
+    {
+      memcpy (rb->pin_sha256, value, 32);
+      rb->has_pin_sha256 = TRUE;
+    }
+  else if (!rb->locked)
     {
       protocol_error (error, "READ_BACK");
       return NULL;
     }
-  memcpy (rb->pin_sha256, value, 32);
-  if (scp_tlv_find (p, len, SCP_TAG_LOCKED, &value, &value_len) == 1 && value_len == 1)
-    rb->locked = value[0] != 0;
   if (scp_tlv_find (p, len, SCP_TAG_KEY_ORIGIN, &value, &value_len) == 1 && value_len == 1)
     rb->key_from_device = value[0] == 1;
   return g_steal_pointer (&rb);
@@ -611,6 +621,12 @@ sc_device_verify_read_back (const ScDeviceReadBack  *rb,
                        _("The unit reads back a different certificate chain than the one written"));
           return FALSE;
         }
+    }
+  if (pin != NULL && !rb->has_pin_sha256)
+    {
+      g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_VERIFY,
+                   _("The unit is locked and no longer lets its PIN be checked"));
+      return FALSE;
     }
   if (pin != NULL)
     {

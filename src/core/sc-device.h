@@ -33,6 +33,7 @@ typedef struct
   EVP_PKEY *public_key;
   guint8    chain_sha256[32];
   guint8    pin_sha256[32];
+  gboolean  has_pin_sha256;  /* FALSE once the unit is locked */
   gboolean  locked;
   gboolean  key_from_device;
 } ScDeviceReadBack;

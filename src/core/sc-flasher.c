@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -91,7 +93,9 @@ sc_flasher_build_image (const char *serial,
                         const char *chain_pem,
                         ScSecret   *pin)
 {
-  GByteArray *out = g_byte_array_new ();
+  /* Sized once: a growing array would leave unwiped copies of the key. */
+  GByteArray *out = g_byte_array_sized_new (64 + strlen (serial) + strlen (pid) + sc_secret_get_size (key_der) +
+                                            strlen (chain_pem) + sc_secret_get_size (pin));
   guint8 be[4];
   guint32 len, crc;
   const guint8 *data;
@@ -127,25 +131,6 @@ sc_flasher_build_image (const char *serial,
 }
 
 static void
-wipe_and_remove (const char *path,
-                 int         fd,
-                 gsize       len)
-{
-  static const guint8 zeros[4096];
-
-  if (fd >= 0)
-    {
-      lseek (fd, 0, SEEK_SET);
-      for (gsize off = 0; off < len; off += sizeof zeros)
-        if (write (fd, zeros, MIN (sizeof zeros, len - off)) < 0)
-          break;
-      fsync (fd);
-      close (fd);
-    }
-  g_unlink (path);
-}
-
-static void
 communicated_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -164,6 +149,74 @@ timed_out_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+cancelled_cb (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  g_main_context_wakeup (user_data);
+}
+
+/* The flasher and everything it starts share a process group, so a timeout
+ * or a cancellation stops them all, and the pipe closes. */
+static void
+child_setup (gpointer user_data)
+{
+  setpgid (0, 0);
+}
+
+/* The image lives in an anonymous memory file (memfd) that the flasher reads
+ * as /dev/fd/3: the key never touches a disk, even if the console dies. */
+static int
+image_fd (ScSecret  *image,
+          GError   **error)
+{
+  const guint8 *data;
+  gsize len;
+  int fd = memfd_create ("sc-unit-image", MFD_CLOEXEC);
+
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_FLASHER,
+                   _("Cannot create the unit’s image in memory: %s"), g_strerror (saved_errno));
+      return -1;
+    }
+  data = sc_secret_get_data (image, &len);
+  for (gsize off = 0; off < len; )
+    {
+      gssize n = write (fd, data + off, len - off);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+          close (fd);
+          g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_FLASHER,
+                       _("Cannot write the unit’s image: %s"), g_strerror (saved_errno));
+          return -1;
+        }
+      off += n;
+    }
+  lseek (fd, 0, SEEK_SET);
+  return fd;
+}
+
+static gboolean
+serial_is_safe (const char *serial)
+{
+  return serial[0] != '\0' &&
+         strspn (serial, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") == strlen (serial);
+}
+
+/**
+ * sc_flasher_write:
+ *
+ * The command gets the image as /dev/fd/3 ({image}) and, besides {serial},
+ * the environment variables SC_UNIT_SERIAL and SC_UNIT_IMAGE. A serial with
+ * characters other than letters, digits, '-', '_' and '.' is refused, so it
+ * cannot smuggle anything into a template that runs a shell.
+ */
 gboolean
 sc_flasher_write (ScFlasher     *self,
                   const char    *serial,
@@ -178,43 +231,26 @@ sc_flasher_write (ScFlasher     *self,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *out_text = NULL;
+  const char *path = "/dev/fd/3";
   GSource *timeout;
-  gboolean timed_out = FALSE;
-  const guint8 *data;
-  gsize len;
+  gboolean timed_out = FALSE, stopped = FALSE;
+  gulong cancel_handler = 0;
   int fd;
 
   g_return_val_if_fail (SC_IS_FLASHER (self), FALSE);
+  g_return_val_if_fail (serial != NULL, FALSE);
   g_return_val_if_fail (image != NULL, FALSE);
 
-  fd = g_file_open_tmp ("sc-unit-XXXXXX.img", &path, &local_error);
-  if (fd < 0)
+  if (!serial_is_safe (serial))
     {
       g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_FLASHER,
-                   _("Cannot create the unit’s image file: %s"), local_error->message);
+                   _("The serial has characters an external flasher must not be given"));
       return FALSE;
     }
-  fchmod (fd, 0600);
-  data = sc_secret_get_data (image, &len);
-  for (gsize off = 0; off < len; )
-    {
-      gssize n = write (fd, data + off, len - off);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int saved_errno = errno;
-          wipe_and_remove (path, fd, len);
-          g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_FLASHER,
-                       _("Cannot write the unit’s image file: %s"), g_strerror (saved_errno));
-          return FALSE;
-        }
-      off += n;
-    }
-  fsync (fd);
+  fd = image_fd (image, error);
+  if (fd < 0)
+    return FALSE;
 
   for (guint i = 0; self->argv[i] != NULL; i++)
     {
@@ -227,24 +263,39 @@ sc_flasher_write (ScFlasher     *self,
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_take_fd (launcher, fd, 3);
+  g_subprocess_launcher_setenv (launcher, "SC_UNIT_SERIAL", serial, TRUE);
+  g_subprocess_launcher_setenv (launcher, "SC_UNIT_IMAGE", path, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &local_error);
+  /* The launcher owns the memfd; freeing it closes our end. */
+  g_clear_object (&launcher);
   if (process == NULL)
     {
-      wipe_and_remove (path, fd, len);
       g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_FLASHER,
                    _("Cannot start the flasher “%s”: %s"), self->argv[0], local_error->message);
       return FALSE;
     }
 
   g_main_context_push_thread_default (context);
-  g_subprocess_communicate_utf8_async (process, NULL, cancellable, communicated_cb, &result);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, &result);
   timeout = g_timeout_source_new_seconds (self->timeout_s);
   g_source_set_callback (timeout, timed_out_cb, &timed_out, NULL);
   g_source_attach (timeout, context);
-  while (result == NULL && !timed_out)
+  if (cancellable != NULL)
+    cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), context, NULL);
+  while (result == NULL && !timed_out && !g_cancellable_is_cancelled (cancellable))
     g_main_context_iteration (context, TRUE);
+  if (cancellable != NULL)
+    g_cancellable_disconnect (cancellable, cancel_handler);
   if (result == NULL)
     {
+      /* Stop the flasher and all it started, then wait for the pipe. */
+      const char *pid = g_subprocess_get_identifier (process);
+
+      stopped = TRUE;
+      if (pid != NULL)
+        kill (-(pid_t) g_ascii_strtoll (pid, NULL, 10), SIGKILL);
       g_subprocess_force_exit (process);
       while (result == NULL)
         g_main_context_iteration (context, TRUE);
@@ -253,9 +304,7 @@ sc_flasher_write (ScFlasher     *self,
   g_source_unref (timeout);
   g_main_context_pop_thread_default (context);
 
-  wipe_and_remove (path, fd, len);
-
-  if (!g_subprocess_communicate_utf8_finish (process, result, &out_text, NULL, &local_error))
+  if (!g_subprocess_communicate_utf8_finish (process, result, &out_text, NULL, &local_error) && !stopped)
     {
       g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_FLASHER,
                    _("The flasher failed: %s"), local_error->message);
@@ -266,6 +315,8 @@ sc_flasher_write (ScFlasher     *self,
   if (output != NULL)
     *output = g_strdup (out_text ? out_text : "");
 
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
   if (timed_out)
     {
       g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_TIMEOUT,

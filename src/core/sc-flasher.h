@@ -27,7 +27,7 @@ enum
 G_DECLARE_FINAL_TYPE (ScFlasher, sc_flasher, SC, FLASHER, GObject)
 
 /* @template: the command, split like a shell would (no shell runs it); the
- * words {image} and {serial} are replaced. It must name {image}. */
+ * words {image} (/dev/fd/3) and {serial} are replaced. It must name {image}. */
 ScFlasher *sc_flasher_new         (const char    *template,
                                    guint          timeout_s,
                                    GError       **error);
@@ -39,9 +39,10 @@ ScSecret  *sc_flasher_build_image (const char    *serial,
                                    const char    *chain_pem,
                                    ScSecret      *pin);
 
-/* Writes the image to a private temporary file (0600), runs the command with
- * a timeout, and overwrites and removes the file whatever happens. The
- * command's output (at most 64 KiB) goes to @output. */
+/* Runs the command with the image as /dev/fd/3 (an anonymous memory file:
+ * the key never reaches a disk), under a timeout, in its own process group
+ * so a timeout or a cancellation stops everything it started. The command's
+ * output (at most 64 KiB) goes to @output. */
 gboolean   sc_flasher_write       (ScFlasher     *self,
                                    const char    *serial,
                                    ScSecret      *image,

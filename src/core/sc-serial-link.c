@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -68,6 +69,7 @@ static gboolean
 link_write (ScDeviceLink  *link,
             const guint8  *data,
             gsize          len,
+            guint          timeout_ms,
             GError       **error)
 {
   ScSerialLink *self = SC_SERIAL_LINK (link);
@@ -77,7 +79,7 @@ link_write (ScDeviceLink  *link,
       g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_DISCONNECTED, _("The serial port is closed"));
       return FALSE;
     }
-  return _sc_fd_write_all (self->fd, data, len, self->path, error);
+  return _sc_fd_write_all (self->fd, data, len, timeout_ms, self->path, error);
 }
 
 static gssize
@@ -170,7 +172,11 @@ _sc_serial_link_open (const char  *path,
       return NULL;
     }
   cfmakeraw (&tio);
-  tio.c_cflag |= CLOCAL | CREAD;
+  /* 8N1, no flow control of any kind: a port left with RTS/CTS or XON/XOFF
+   * by another program would stall writes or insert bytes into frames. */
+  tio.c_cflag &= ~(CRTSCTS | CSTOPB | PARENB | CSIZE);
+  tio.c_cflag |= CS8 | CLOCAL | CREAD;
+  tio.c_iflag &= ~(IXON | IXOFF | IXANY);
   tio.c_cc[VMIN] = 0;
   tio.c_cc[VTIME] = 0;
   cfsetispeed (&tio, speed);
@@ -182,6 +188,8 @@ _sc_serial_link_open (const char  *path,
                    _("Cannot configure the serial port %s: %s"), path, g_strerror (saved_errno));
       return NULL;
     }
+  /* No other program may talk to the fixture while we do. */
+  ioctl (self->fd, TIOCEXCL);
   /* Whatever the fixture said before we came is not an answer to us. */
   tcflush (self->fd, TCIOFLUSH);
 

@@ -44,6 +44,9 @@ link_close (ScDeviceLink *link)
   ScSimLink *self = SC_SIM_LINK (link);
 
   g_clear_pointer (&self->agent, scp_agent_free);
+  sc_memwipe (&self->rx, sizeof self->rx);
+  if (self->pending != NULL)
+    sc_memwipe (self->pending->data, self->pending->len);
   g_clear_pointer (&self->file_storage, scp_storage_file_close);
   if (self->memory != NULL)
     {
@@ -81,6 +84,7 @@ static gboolean
 link_write (ScDeviceLink  *link,
             const guint8  *data,
             gsize          len,
+            guint          timeout_ms,
             GError       **error)
 {
   ScSimLink *self = SC_SIM_LINK (link);
@@ -98,6 +102,7 @@ link_write (ScDeviceLink  *link,
 
         g_byte_array_append (self->pending, out, n);
         sc_memwipe (out, sizeof out);
+        sc_memwipe (&self->rx, sizeof self->rx);
         scp_receiver_init (&self->rx);
       }
   return TRUE;

@@ -75,12 +75,13 @@ static gboolean
 link_write (ScDeviceLink  *link,
             const guint8  *data,
             gsize          len,
+            guint          timeout_ms,
             GError       **error)
 {
   ScTcpLink *self = SC_TCP_LINK (link);
   int fd = link_fd (self, error);
 
-  return fd >= 0 && _sc_fd_write_all (fd, data, len, self->address, error);
+  return fd >= 0 && _sc_fd_write_all (fd, data, len, timeout_ms, self->address, error);
 }
 
 static gssize

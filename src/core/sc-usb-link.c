@@ -28,6 +28,8 @@ struct _ScUsbLink
   guint8                ep_in;
   guint8                ep_out;
   guint16               max_packet;
+  guint8                leftover[16384];  /* read but not yet handed out */
+  gsize                 leftover_len;
 };
 
 static void link_iface_init (ScDeviceLinkInterface *iface);
@@ -87,6 +89,7 @@ static gboolean
 link_write (ScDeviceLink  *link,
             const guint8  *data,
             gsize          len,
+            guint          timeout_ms,
             GError       **error)
 {
   ScUsbLink *self = SC_USB_LINK (link);
@@ -95,7 +98,7 @@ link_write (ScDeviceLink  *link,
     {
       int done = 0;
       int rc = libusb_bulk_transfer (self->handle, self->ep_out, (guint8 *) data, (int) MIN (len, 16384),
-                                     &done, 2000);
+                                     &done, MAX (timeout_ms, 1));
       if (rc != 0 && !(rc == LIBUSB_ERROR_TIMEOUT && done > 0))
         return usb_error (error, rc, _("writing"), self->spec);
       data += done;
@@ -116,10 +119,20 @@ link_read (ScDeviceLink  *link,
   int done = 0;
   int rc;
 
+  if (self->leftover_len > 0)
+    {
+      gsize n = MIN (cap, self->leftover_len);
+
+      memcpy (buf, self->leftover, n);
+      memmove (self->leftover, self->leftover + n, self->leftover_len - n);
+      self->leftover_len -= n;
+      return n;
+    }
+
   /* A bulk read must offer whole packets, or the host controller reports an
-   * overflow; read into a packet-sized buffer. */
+   * overflow; read whole packets and keep what the caller has no room for. */
   rc = libusb_bulk_transfer (self->handle, self->ep_in, packet,
-                             (int) MIN (sizeof packet, MAX (cap / self->max_packet, 1) * self->max_packet),
+                             (int) (sizeof packet / self->max_packet * self->max_packet),
                              &done, MAX (timeout_ms, 1));
   if (rc == LIBUSB_ERROR_TIMEOUT && done == 0)
     return 0;
@@ -128,7 +141,12 @@ link_read (ScDeviceLink  *link,
       usb_error (error, rc, _("reading"), self->spec);
       return -1;
     }
-  done = MIN ((gsize) done, cap);
+  if ((gsize) done > cap)
+    {
+      memcpy (self->leftover, packet + cap, done - cap);
+      self->leftover_len = done - cap;
+      done = (int) cap;
+    }
   memcpy (buf, packet, done);
   return done;
 }

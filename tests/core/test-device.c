@@ -456,6 +456,14 @@ test_timeout (void)
   g_assert_cmpint (g_get_monotonic_time () - start, >=, (SCP_RETRIES + 1) * SCP_TIMEOUT_MS * 1000 - 100000);
 }
 
+static gpointer
+cancel_soon (gpointer data)
+{
+  g_usleep (300 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
 static void
 test_flasher (void)
 {
@@ -483,6 +491,7 @@ test_flasher (void)
 
   g_assert_true (sc_flasher_write (flasher, "G3A0PA01802300PE", image, &output, NULL, &error));
   g_assert_no_error (error);
+  g_clear_pointer (&output, g_free);
   g_assert_true (g_file_get_contents (copy, (char **) &flashed, &flashed_len, NULL));
   g_assert_cmpmem (flashed, flashed_len, data, len);
 
@@ -496,10 +505,42 @@ test_flasher (void)
   g_assert_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_TIMEOUT);
   g_clear_error (&error);
 
+  /* A flasher whose children outlive it is stopped with all of them. */
+  {
+    g_autoptr(ScFlasher) forking = sc_flasher_new ("sh -c 'sleep 30 & sleep 30' {image}", 1, &error);
+    gint64 start = g_get_monotonic_time ();
+
+    g_assert_no_error (error);
+    g_assert_false (sc_flasher_write (forking, "G3A0PA01802300PE", image, NULL, NULL, &error));
+    g_assert_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_TIMEOUT);
+    g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+    g_clear_error (&error);
+  }
+
+  /* Cancelled from another thread: it stops at once. */
+  {
+    g_autoptr(ScFlasher) slow = sc_flasher_new ("sh -c 'sleep 30' {image}", 60, &error);
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    GThread *canceller = g_thread_new ("canceller", cancel_soon, cancellable);
+    gint64 start = g_get_monotonic_time ();
+
+    g_assert_false (sc_flasher_write (slow, "G3A0PA01802300PE", image, NULL, cancellable, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+    g_thread_join (canceller);
+    g_clear_error (&error);
+  }
+
+  /* A serial that could smuggle shell syntax into a template is refused. */
+  g_assert_false (sc_flasher_write (flasher, "G3A0;rm -rf x", image, NULL, NULL, &error));
+  g_assert_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_FLASHER);
+  g_clear_error (&error);
+
   g_assert_null (sc_flasher_new ("esptool.py write_flash 0x3F0000", 10, &error));
   g_assert_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_ADDRESS);
 
-  /* No image file is left behind in the temporary folder. */
+  /* No image file is left behind in the temporary folder (this test's own). */
+  g_assert_cmpstr (g_get_tmp_dir (), ==, tmpdir);
   dir = g_dir_open (g_get_tmp_dir (), 0, NULL);
   while ((name = g_dir_read_name (dir)) != NULL)
     g_assert_false (g_str_has_prefix (name, "sc-unit-"));
@@ -550,7 +591,14 @@ main (int    argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  tmpdir = sc_test_tmpdir ();
+  /* A temporary folder of this test's own, made before GLib first reads
+   * TMPDIR, so the flasher's images land here and nowhere else. */
+  {
+    const char *base = g_getenv ("TMPDIR") ? g_getenv ("TMPDIR") : "/tmp";
+    tmpdir = g_build_filename (base, "sc-test-device-XXXXXX", NULL);
+    g_assert_nonnull (g_mkdtemp (tmpdir));
+    g_setenv ("TMPDIR", tmpdir, TRUE);
+  }
   training_dir = sc_test_training (NULL);
   profile = sc_test_load_profile (training_dir);
   dak = sc_dak_new_for_profile (profile, &error);
