@@ -13,23 +13,9 @@
 #include <glib/gi18n.h>
 
 #include "sc-core.h"
-#include "sc-bench.h"
+#include "sc-cli.h"
 
-/* One exit status per class of failure, so scripts can tell them apart. */
-enum
-{
-  EXIT_OK = 0,
-  EXIT_INTERNAL = 1,   /* a bug or an unexpected system failure */
-  EXIT_USAGE = 2,      /* wrong command line */
-  EXIT_BAD_INPUT = 3,  /* a malformed serial, CSR, profile or file */
-  EXIT_POLICY = 4,     /* the CSR policy refused the request */
-  EXIT_SIGNER = 5,     /* the DAK could not sign, or the chain does not verify */
-  EXIT_OUTPUT = 6,     /* the result could not be written; nothing was */
-  EXIT_LABEL = 7,      /* a label did not decode back to its payload */
-  EXIT_DEVICE = 8,     /* the unit or its fixture failed */
-};
-
-static int
+int
 exit_status_for (const GError *error)
 {
   if (error->domain == G_OPTION_ERROR)
@@ -52,10 +38,19 @@ exit_status_for (const GError *error)
     return EXIT_OUTPUT;
   if (error->domain == SC_DEVICE_ERROR)
     return error->code == SC_DEVICE_ERROR_ADDRESS ? EXIT_USAGE : EXIT_DEVICE;
+  if (error->domain == SC_RUN_ERROR)
+    return EXIT_DEVICE;
+  if (error->domain == SC_STORE_ERROR)
+    return error->code == SC_STORE_ERROR_ADDRESS ? EXIT_USAGE
+         : error->code == SC_STORE_ERROR_DUPLICATE || error->code == SC_STORE_ERROR_COMPLETED ||
+           error->code == SC_STORE_ERROR_BUSY || error->code == SC_STORE_ERROR_NOT_FOUND ? EXIT_BAD_INPUT
+         : error->code == SC_STORE_ERROR_TAMPERED ? EXIT_TAMPERED : EXIT_STORE;
+  if (error->domain == SC_PRINTER_ERROR)
+    return error->code == SC_PRINTER_ERROR_ADDRESS ? EXIT_USAGE : EXIT_PRINTER;
   return EXIT_INTERNAL;
 }
 
-static int
+int
 fail (int           status,
       const GError *error)
 {
@@ -63,13 +58,13 @@ fail (int           status,
   return status;
 }
 
-static int
+int
 fail_error (const GError *error)
 {
   return fail (exit_status_for (error), error);
 }
 
-static int
+int
 usage_error (GOptionContext *context,
              const char     *message)
 {
@@ -79,7 +74,7 @@ usage_error (GOptionContext *context,
   return EXIT_USAGE;
 }
 
-static ScProfile *
+ScProfile *
 load_profile (const char  *path,
               GError     **error)
 {
@@ -97,7 +92,7 @@ load_profile (const char  *path,
   return profile;
 }
 
-static gboolean
+gboolean
 parse (GOptionContext   *context,
        int              *argc,
        char           ***argv,
@@ -663,6 +658,14 @@ static const struct
   { "keygen", cmd_keygen, N_("Make a station-side key, CSR, chain and PUK for one unit") },
   { "dak", cmd_dak, N_("Manage DAKs: init-training DIR") },
   { "device", cmd_device, N_("Diagnose a fixture: info, read-back") },
+  { "provision", cmd_provision, N_("Provision units: scan to verified, printed label") },
+  { "show", cmd_show, N_("Show one unit's record") },
+  { "list", cmd_list, N_("List units") },
+  { "reprint", cmd_reprint, N_("Reprint a unit's label, with a reason") },
+  { "export", cmd_export, N_("Export the manifest (CSV or JSON)") },
+  { "audit", cmd_audit, N_("Verify the audit log: audit verify") },
+  { "reconcile", cmd_reconcile, N_("Reconcile DAK signatures, units and labels") },
+  { "bench", cmd_bench, N_("Benchmark whole unit runs against the crypto floor") },
   { "label", cmd_label, N_("Draw a verified product or package label (PNG, PDF, SVG, ZPL)") },
   { "verify-label", cmd_verify_label, N_("Decode a label image and validate its payload") },
   { "bench-labels", cmd_bench_labels, N_("Measure payload, encode, render and decode-back per label") },
@@ -678,7 +681,8 @@ print_help (FILE *out)
            _("Run “setup-console-cli COMMAND --help” for a command’s options.\n"
              "Exit status: 0 done, 2 usage, 3 bad input, 4 refused by the CSR policy,\n"
              "5 DAK or chain failure, 6 output not written, 7 label does not decode back,\n"
-             "8 unit or fixture failure, 1 anything else."));
+             "8 unit or fixture failure, 9 records failure, 10 printer failure,\n"
+             "11 audit log tampered, 1 anything else."));
 }
 
 int

@@ -15,8 +15,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
-#include "sc-bench.h"
-#include "sc-core.h"
+#include "sc-cli.h"
 
 enum { STAGE_PAYLOAD, STAGE_ENCODE, STAGE_LAYOUT, STAGE_RENDER, STAGE_DECODE, STAGE_TOTAL, N_STAGES };
 static const char *stage_names[N_STAGES] = { "payload", "encode", "layout", "render", "decode-back", "total" };
@@ -197,4 +196,193 @@ cmd_bench_labels (int    argc,
   for (guint s = 0; s < N_STAGES; s++)
     g_array_unref (us[s]);
   return 0;
+}
+
+/* ------------------------------------------------------------ whole runs */
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+/* The bare cryptographic floor of one unit, in µs: P-256 key generation,
+ * the CSR's signature check, one DAK signature and one chain verification,
+ * with OpenSSL directly (building the CSR and the certificate are not
+ * counted). */
+static gint64
+crypto_floor_us (ScProfile *profile,
+                 ScDak     *dak,
+                 EVP_PKEY  *dak_key,
+                 guint      serial_index)
+{
+  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr(X509_REQ) csr = NULL;
+  g_autoptr(ScCertList) chain = NULL;
+  g_autoptr(EVP_PKEY_CTX) ctx = NULL;
+  g_autofree char *serial = g_strdup_printf ("FLOOR%011u", serial_index);
+  guint8 digest[32] = { 1 }, sig[80];
+  size_t sig_len = sizeof sig;
+  gint64 t0, t1, t2, t3, t4, t5;
+
+  t0 = g_get_monotonic_time ();
+  key = EVP_EC_gen ("P-256");
+  t1 = g_get_monotonic_time ();
+  csr = sc_csr_new (key, sc_profile_get_device_type_id (profile), serial, NULL);
+  chain = sc_dak_issue (dak, csr, serial, NULL, NULL);
+  t2 = g_get_monotonic_time ();
+  if (X509_REQ_verify (csr, X509_REQ_get0_pubkey (csr)) != 1)
+    g_error ("bench: the CSR does not verify");
+  ctx = EVP_PKEY_CTX_new_from_pkey (NULL, dak_key, NULL);
+  if (EVP_PKEY_sign_init (ctx) <= 0 || EVP_PKEY_sign (ctx, sig, &sig_len, digest, sizeof digest) <= 0)
+    g_error ("bench: the DAK key does not sign");
+  t3 = g_get_monotonic_time ();
+  t4 = g_get_monotonic_time ();
+  if (!sc_chain_verify (chain, sc_dak_get_trust_anchor (dak), sc_profile_get_device_type_id (profile), serial, 0,
+                        NULL))
+    g_error ("bench: the chain does not verify");
+  t5 = g_get_monotonic_time ();
+  return (t1 - t0) + (t3 - t2) + (t5 - t4);
+}
+
+typedef struct
+{
+  GArray *us[SC_N_STEPS];
+} StepTimes;
+
+int
+cmd_bench (int    argc,
+           char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *training = NULL, *profile_path = NULL, *db = NULL, *store_uri = NULL, *labels = NULL;
+  g_autofree char *printer_uri = NULL, *key_path = NULL, *key_text = NULL, *secret_path = NULL;
+  g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScDak) dak = NULL;
+  g_autoptr(ScStore) store = NULL;
+  g_autoptr(ScStationSecret) secret = NULL;
+  g_autoptr(ScPrinter) printer = NULL;
+  g_autoptr(ScStation) station = NULL;
+  g_autoptr(EVP_PKEY) dak_key = NULL;
+  g_autoptr(GArray) total = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) no_label = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) floor_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  StepTimes times;
+  gsize key_len;
+  int count = 200;
+  gint64 wall0, wall;
+  double floor_ms, no_label_ms;
+  const GOptionEntry entries[] = {
+    { "count", 'n', 0, G_OPTION_ARG_INT, &count, N_("Units to run (default 200)"), N_("N") },
+    { NULL }
+  };
+
+  g_option_context_set_summary (context,
+    _("Runs N units through the whole run on one thread: the in-process simulated\n"
+      "unit, a training software DAK, SQLite and PNG labels, all in a temporary\n"
+      "folder; prints per-step p50/p99, the bare crypto floor measured in the same\n"
+      "run, and as its last line the throughput."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || count < 1)
+    {
+      g_printerr ("setup-console-cli: %s\n", error ? error->message : _("--count must be at least 1"));
+      return EXIT_USAGE;
+    }
+
+  dir = g_dir_make_tmp ("sc-bench-XXXXXX", &error);
+  if (dir == NULL)
+    return fail_error (error);
+  /* The station secret and the simulated units' flash live in the bench's
+   * own data dir, never the user's. */
+  g_setenv ("XDG_DATA_HOME", dir, TRUE);
+  training = g_build_filename (dir, "training", NULL);
+  profile_path = g_build_filename (training, "product.profile", NULL);
+  db = g_build_filename (dir, "bench.db", NULL);
+  store_uri = g_strconcat ("sqlite://", db, NULL);
+  labels = g_build_filename (dir, "labels", NULL);
+  printer_uri = g_filename_to_uri (labels, NULL, NULL);
+  key_path = g_build_filename (training, "dak.key", NULL);
+  secret_path = g_build_filename (dir, "station.key", NULL);
+
+  if (!sc_training_create (training, &error) ||
+      !(profile = sc_profile_new_from_file (profile_path, &error)) ||
+      !(dak = sc_dak_new_for_profile (profile, &error)) ||
+      !(store = sc_store_open (store_uri, &error)) ||
+      !(secret = sc_station_secret_load (secret_path, &error)) ||
+      !(printer = sc_printer_open (printer_uri, &error)) ||
+      !g_file_get_contents (key_path, &key_text, &key_len, &error) ||
+      !(dak_key = sc_key_load_private ((const guint8 *) key_text, key_len, &error)))
+    return fail_error (error);
+  sc_memwipe (key_text, key_len);
+
+  /* Each unit a fresh simulated unit in memory: "sim:?serial=" is set per run. */
+  station = sc_station_new (profile, dak, store, secret, printer, "sim:?keygen=1", "bench");
+  for (guint s = 0; s < SC_N_STEPS; s++)
+    times.us[s] = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  wall0 = g_get_monotonic_time ();
+  for (int i = 0; i < count; i++)
+    {
+      g_autofree char *serial = g_strdup_printf ("BENCH%011d", i);
+      g_autofree char *uri = g_strdup_printf ("sim:?serial=%s", serial);
+      g_autoptr(ScUnitRun) run = NULL;
+      gint64 sum = 0, sum_no_label = 0;
+
+      g_free (station->device_uri);
+      station->device_uri = g_steal_pointer (&uri);
+      run = sc_unit_run_new (station, serial);
+      if (!sc_unit_run_run (run, NULL, &error))
+        return fail_error (error);
+      for (guint s = 0; s < SC_N_STEPS; s++)
+        {
+          gint64 t = sc_unit_run_get_step_time (run, s);
+
+          g_array_append_val (times.us[s], t);
+          sum += t;
+          if (s != SC_STEP_LABEL && s != SC_STEP_PRINT)
+            sum_no_label += t;
+        }
+      g_array_append_val (total, sum);
+      g_array_append_val (no_label, sum_no_label);
+    }
+  wall = g_get_monotonic_time () - wall0;
+
+  for (int i = 0; i < MIN (count, 200); i++)
+    {
+      gint64 f = crypto_floor_us (profile, dak, dak_key, (guint) i);
+      g_array_append_val (floor_us, f);
+    }
+
+  g_print ("unit benchmark: %d units, in-process simulated unit, software DAK, SQLite, PNG labels, one thread\n",
+           count);
+  g_print ("%-12s %9s %9s\n", "step", "p50 ms", "p99 ms");
+  for (guint s = 0; s < SC_N_STEPS; s++)
+    g_print ("%-12s %9.3f %9.3f\n", sc_step_get_name (s), percentile (times.us[s], 0.5),
+             percentile (times.us[s], 0.99));
+  g_print ("%-12s %9.3f %9.3f\n", "total", percentile (total, 0.5), percentile (total, 0.99));
+
+  floor_ms = percentile (floor_us, 0.5);
+  no_label_ms = percentile (no_label, 0.5);
+  g_print ("crypto floor (keygen + CSR check + DAK signature + chain verify): %.3f ms p50\n", floor_ms);
+  g_print ("run without labels and print: %.3f ms p50 = %.2fx the crypto floor (goal: within 3x)\n",
+           no_label_ms, no_label_ms / floor_ms);
+  for (guint s = 0; s < SC_N_STEPS; s++)
+    g_array_unref (times.us[s]);
+  remove_tree (dir);
+  g_print ("throughput: %.1f units/s\n", count / (wall / 1e6));
+  return EXIT_OK;
 }

@@ -1,0 +1,49 @@
+/* sc-cli.h: what the CLI's commands share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "sc-core.h"
+
+/* One exit status per class of failure, so scripts can tell them apart. */
+enum
+{
+  EXIT_OK = 0,
+  EXIT_INTERNAL = 1,   /* a bug or an unexpected system failure */
+  EXIT_USAGE = 2,      /* wrong command line */
+  EXIT_BAD_INPUT = 3,  /* a malformed serial, CSR, profile or file */
+  EXIT_POLICY = 4,     /* the CSR policy refused the request */
+  EXIT_SIGNER = 5,     /* the DAK could not sign, or the chain does not verify */
+  EXIT_OUTPUT = 6,     /* the result could not be written; nothing was */
+  EXIT_LABEL = 7,      /* a label did not decode back to its payload */
+  EXIT_DEVICE = 8,     /* the unit or its fixture failed */
+  EXIT_STORE = 9,      /* the station's records cannot be read or written */
+  EXIT_PRINTER = 10,   /* the printer did not take the label */
+  EXIT_TAMPERED = 11,  /* the audit log does not verify */
+};
+
+int        exit_status_for (const GError     *error);
+int        fail            (int               status,
+                            const GError     *error);
+int        fail_error      (const GError     *error);
+int        usage_error     (GOptionContext   *context,
+                            const char       *message);
+ScProfile *load_profile    (const char       *path,
+                            GError          **error);
+gboolean   parse           (GOptionContext   *context,
+                            int              *argc,
+                            char           ***argv,
+                            int              *status);
+
+int cmd_bench_labels (int argc, char **argv);
+int cmd_bench        (int argc, char **argv);
+int cmd_provision    (int argc, char **argv);
+int cmd_show         (int argc, char **argv);
+int cmd_list         (int argc, char **argv);
+int cmd_reprint      (int argc, char **argv);
+int cmd_export       (int argc, char **argv);
+int cmd_audit        (int argc, char **argv);
+int cmd_reconcile    (int argc, char **argv);

@@ -1,0 +1,1771 @@
+/* sc-sqlite-store.c: the station's records in one SQLite file
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "sc-store-private.h"
+
+#define SC_TYPE_SQLITE_STORE (sc_sqlite_store_get_type ())
+
+G_DECLARE_FINAL_TYPE (ScSqliteStore, sc_sqlite_store, SC, SQLITE_STORE, GObject)
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+/* How long a writer waits for another connection's transaction. */
+#define BUSY_TIMEOUT_MS 10000
+
+/* A record owned by another host counts as in progress while it changed
+ * less than this long ago: there is no way to ask that host about its pid. */
+#define REMOTE_OWNER_TIMEOUT (10 * G_TIME_SPAN_MINUTE)
+
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Who owns a unit's run: the host name, the process id, the boot the process
+ * lives in, and a random token per store object.
+ *
+ * The token is needed because a process may open several stores on the same
+ * file (the GUI and a background task, or the concurrency test): they share
+ * the pid, and kill (pid, 0) says nothing about whether the other store is
+ * still open. So a record with our host and pid but another token belongs to
+ * another store in this process; it is live while that store is open, which
+ * the process-wide set below records (a store adds its token when opened and
+ * removes it when finalised), and gone once that store is closed.
+ *
+ * The boot id catches a record left by a crash before a reboot: its pid may
+ * now belong to an unrelated process, which must not keep the unit busy. */
+static GMutex live_tokens_lock;
+static GHashTable *live_tokens;
+
+struct _ScSqliteStore
+{
+  GObject   parent_instance;
+
+  GMutex    lock;     /* one call at a time on the connection (opened NOMUTEX) */
+  sqlite3  *db;
+  char     *path;
+  char     *host;
+  gint64    pid;
+  char     *token;
+  char     *boot_id;  /* NULL when the kernel does not say */
+};
+
+static void store_iface_init (ScStoreInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (ScSqliteStore, sc_sqlite_store, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SC_TYPE_STORE, store_iface_init))
+
+/* The schema, one entry per version. A migration runs inside the transaction
+ * that records its version, so a database is never half-migrated. */
+static const char * const migrations[] = {
+  /* 1 */
+  "CREATE TABLE units ("
+  "  id INTEGER PRIMARY KEY,"
+  "  product TEXT NOT NULL,"
+  "  pid TEXT,"
+  "  serial TEXT NOT NULL,"
+  "  state TEXT NOT NULL CHECK (state IN ('started', 'keyed', 'signed', 'written', 'verified',"
+  "                                       'labelled', 'complete', 'failed', 'superseded')),"
+  "  key_origin INTEGER NOT NULL DEFAULT -1,"
+  "  public_key_sha256 TEXT,"
+  "  puk TEXT,"
+  "  cert_serial TEXT,"
+  "  chain_pem TEXT,"
+  "  dak TEXT,"
+  "  pin_sealed BLOB,"
+  "  pin_mac TEXT,"
+  "  station TEXT,"
+  "  operator TEXT,"
+  "  failure TEXT,"
+  "  owner_host TEXT,"
+  "  owner_pid INTEGER,"
+  "  owner_token TEXT,"
+  "  owner_boot TEXT,"
+  "  created INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL"
+  ");"
+  "CREATE UNIQUE INDEX units_active_serial ON units (product, serial)"
+  "  WHERE state NOT IN ('failed', 'superseded');"
+  "CREATE UNIQUE INDEX units_active_key ON units (public_key_sha256)"
+  "  WHERE state NOT IN ('failed', 'superseded');"
+  "CREATE UNIQUE INDEX units_cert_serial ON units (cert_serial);"
+  "CREATE UNIQUE INDEX units_pin ON units (product, pin_mac);"
+  "CREATE INDEX units_serial ON units (serial);"
+  "CREATE INDEX units_created ON units (created);"
+  "CREATE TABLE steps ("
+  "  unit_id INTEGER NOT NULL REFERENCES units (id),"
+  "  name TEXT NOT NULL,"
+  "  started INTEGER NOT NULL,"
+  "  finished INTEGER NOT NULL,"
+  "  ok INTEGER NOT NULL,"
+  "  error TEXT"
+  ");"
+  "CREATE INDEX steps_unit ON steps (unit_id);"
+  "CREATE TABLE signatures ("
+  "  id INTEGER PRIMARY KEY,"
+  "  unit_id INTEGER NOT NULL REFERENCES units (id),"
+  "  dak TEXT NOT NULL,"
+  "  cert_serial TEXT,"
+  "  started INTEGER NOT NULL,"
+  "  finished INTEGER"
+  ");"
+  "CREATE UNIQUE INDEX signatures_cert_serial ON signatures (cert_serial);"
+  "CREATE INDEX signatures_unit ON signatures (unit_id);"
+  "CREATE TABLE prints ("
+  "  id INTEGER PRIMARY KEY,"
+  "  unit_id INTEGER NOT NULL REFERENCES units (id),"
+  "  kind INTEGER NOT NULL,"
+  "  reprint INTEGER NOT NULL,"
+  "  reason TEXT,"
+  "  printer TEXT,"
+  "  operator TEXT,"
+  "  time INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX prints_unit ON prints (unit_id);"
+  "CREATE TABLE audit ("
+  "  id INTEGER PRIMARY KEY,"
+  "  time INTEGER NOT NULL,"
+  "  actor TEXT NOT NULL,"
+  "  action TEXT NOT NULL,"
+  "  serial TEXT,"
+  "  details TEXT,"
+  "  prev_hash TEXT NOT NULL,"
+  "  hash TEXT NOT NULL"
+  ");",
+};
+
+#define SCHEMA_VERSION ((gint64) G_N_ELEMENTS (migrations))
+
+#define UNIT_COLUMNS \
+  "id, product, pid, serial, state, key_origin, public_key_sha256, puk, cert_serial, chain_pem, " \
+  "dak, pin_sealed, station, operator, failure, created, updated"
+
+static void
+sc_sqlite_store_finalize (GObject *object)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (object);
+
+  if (self->token != NULL)
+    {
+      g_mutex_lock (&live_tokens_lock);
+      if (live_tokens != NULL)
+        g_hash_table_remove (live_tokens, self->token);
+      g_mutex_unlock (&live_tokens_lock);
+    }
+
+  /* Statements are finalised by the calls that made them, so close_v2 has
+   * nothing to wait for. */
+  g_clear_pointer (&self->db, sqlite3_close_v2);
+  g_free (self->path);
+  g_free (self->host);
+  g_free (self->token);
+  g_free (self->boot_id);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (sc_sqlite_store_parent_class)->finalize (object);
+}
+
+static void
+sc_sqlite_store_class_init (ScSqliteStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sc_sqlite_store_finalize;
+}
+
+static void
+sc_sqlite_store_init (ScSqliteStore *self)
+{
+  g_mutex_init (&self->lock);
+}
+
+/* Errors */
+
+static const char *
+unique_rule (const char *message)
+{
+  /* SQLite names the columns of the index that refused the row. */
+  if (strstr (message, "public_key_sha256") != NULL)
+    return _("Another unit already has this public key; every unit needs its own key, "
+             "so make a new key for this unit");
+  if (strstr (message, "cert_serial") != NULL)
+    return _("Another certificate already has this serial number; sign again to get a "
+             "certificate with a new serial");
+  if (strstr (message, "pin_mac") != NULL)
+    return _("Another unit of this product already has this PIN; make a new PIN for this unit");
+  if (strstr (message, "units.serial") != NULL)
+    return _("Another run of this serial number for this product is in progress or complete; "
+             "finish or fail that run first");
+  return NULL;
+}
+
+/* Turns the connection's last error into a GError; @what says what was
+ * being done, as a verb phrase ("record the key"). */
+static void
+set_db_error (ScSqliteStore  *self,
+              GError        **error,
+              int             rc,
+              const char     *what)
+{
+  const char *message = sqlite3_errmsg (self->db);
+  int primary = rc & 0xff;
+
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_FAILED,
+                   _("Cannot %s: the station database is busy, another program has held it for more "
+                     "than %d seconds (%s); try again, and close any other program using it"),
+                   what, BUSY_TIMEOUT_MS / 1000, message);
+      return;
+    }
+
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    {
+      const char *rule = unique_rule (message);
+
+      if (rule != NULL)
+        g_set_error_literal (error, SC_STORE_ERROR, SC_STORE_ERROR_DUPLICATE, rule);
+      else
+        g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_DUPLICATE,
+                     _("Cannot %s: it would break a uniqueness rule of the station database (%s)"),
+                     what, message);
+      return;
+    }
+
+  g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_FAILED,
+               _("Cannot %s in the station database: %s; check the disk and the database file"),
+               what, message);
+}
+
+static void
+set_not_found (GError **error,
+               gint64   unit_id)
+{
+  g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
+               _("There is no unit record %" G_GINT64_FORMAT " in the station database; "
+                 "start the unit’s run again"),
+               unit_id);
+}
+
+/* Statements */
+
+static sqlite3_stmt *
+prepare (ScSqliteStore  *self,
+         const char     *sql,
+         const char     *what,
+         GError        **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (self, error, rc, what);
+      sqlite3_finalize (stmt);
+      return NULL;
+    }
+  return stmt;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           index,
+           const char   *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, index);
+}
+
+/* Runs a statement that returns no row. */
+static gboolean
+step_done (ScSqliteStore  *self,
+           sqlite3_stmt   *stmt,
+           const char     *what,
+           GError        **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Steps to the next row: TRUE with *@has_row, or FALSE on an error. */
+static gboolean
+step_row (ScSqliteStore  *self,
+          sqlite3_stmt   *stmt,
+          gboolean       *has_row,
+          const char     *what,
+          GError        **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  *has_row = rc == SQLITE_ROW;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, rc, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+exec (ScSqliteStore  *self,
+      const char     *sql,
+      const char     *what,
+      GError        **error)
+{
+  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (self, error, rc, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+column_text (sqlite3_stmt *stmt,
+             int           col)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, col);
+
+  return text != NULL ? g_strdup ((const char *) text) : NULL;
+}
+
+/* Transactions. A write takes the write lock at BEGIN (IMMEDIATE), so two
+ * processes deciding on the same row are serialised before either reads it. */
+
+static gboolean
+tx_begin (ScSqliteStore  *self,
+          gboolean        write,
+          GError        **error)
+{
+  return exec (self, write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", _("start a transaction"), error);
+}
+
+/* Commits if @ok, otherwise (or if the commit fails) rolls back. */
+static gboolean
+tx_end (ScSqliteStore  *self,
+        gboolean        ok,
+        GError        **error)
+{
+  if (ok)
+    ok = exec (self, "COMMIT", _("save the change"), error);
+  if (!ok && !sqlite3_get_autocommit (self->db))
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  return ok;
+}
+
+/* The audit chain */
+
+static char *
+audit_hash (const char *prev_hash,
+            gint64      id,
+            gint64      time,
+            const char *actor,
+            const char *action,
+            const char *serial,
+            const char *details)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  char number[32];
+
+#define FEED(s) g_checksum_update (sum, (const guchar *) (s), strlen (s))
+  FEED (prev_hash);
+  FEED ("\n");
+  g_snprintf (number, sizeof number, "%" G_GINT64_FORMAT, id);
+  FEED (number);
+  FEED ("\n");
+  g_snprintf (number, sizeof number, "%" G_GINT64_FORMAT, time);
+  FEED (number);
+  FEED ("\n");
+  FEED (actor);
+  FEED ("\n");
+  FEED (action);
+  FEED ("\n");
+  FEED (serial != NULL ? serial : "");
+  FEED ("\n");
+  FEED (details != NULL ? details : "");
+#undef FEED
+
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+/* Appends one entry; runs inside the caller's transaction. */
+static gboolean
+append_audit (ScSqliteStore  *self,
+              gint64          now,
+              const char     *actor,
+              const char     *action,
+              const char     *serial,
+              const char     *details,
+              GError        **error)
+{
+  g_autoptr(sqlite3_stmt) last = NULL;
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  g_autofree char *prev_hash = NULL;
+  g_autofree char *hash = NULL;
+  const char *what = _("append to the audit log");
+  gboolean has_row;
+  gint64 id = 1;
+
+  last = prepare (self, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", what, error);
+  if (last == NULL || !step_row (self, last, &has_row, what, error))
+    return FALSE;
+  if (has_row)
+    {
+      id = sqlite3_column_int64 (last, 0) + 1;
+      prev_hash = column_text (last, 1);
+    }
+  if (prev_hash == NULL)
+    prev_hash = g_strdup (ZERO_HASH);
+
+  hash = audit_hash (prev_hash, id, now, actor, action, serial, details);
+
+  insert = prepare (self,
+                    "INSERT INTO audit (id, time, actor, action, serial, details, prev_hash, hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    what, error);
+  if (insert == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (insert, 1, id);
+  sqlite3_bind_int64 (insert, 2, now);
+  bind_text (insert, 3, actor);
+  bind_text (insert, 4, action);
+  bind_text (insert, 5, serial);
+  bind_text (insert, 6, details);
+  bind_text (insert, 7, prev_hash);
+  bind_text (insert, 8, hash);
+  return step_done (self, insert, what, error);
+}
+
+/* Units */
+
+static ScUnitState
+state_from_string (const char *text)
+{
+  for (ScUnitState s = SC_UNIT_STARTED; s <= SC_UNIT_SUPERSEDED; s++)
+    if (g_strcmp0 (text, sc_unit_state_to_string (s)) == 0)
+      return s;
+  /* The schema's CHECK allows nothing else. */
+  g_return_val_if_reached (SC_UNIT_FAILED);
+}
+
+/* Reads a row selected with UNIT_COLUMNS. */
+static ScUnitRecord *
+unit_from_row (sqlite3_stmt *stmt)
+{
+  ScUnitRecord *record = g_new0 (ScUnitRecord, 1);
+
+  record->id = sqlite3_column_int64 (stmt, 0);
+  record->product = column_text (stmt, 1);
+  record->pid = column_text (stmt, 2);
+  record->serial = column_text (stmt, 3);
+  record->state = state_from_string ((const char *) sqlite3_column_text (stmt, 4));
+  record->key_origin = sqlite3_column_int (stmt, 5);
+  record->public_key_sha256 = column_text (stmt, 6);
+  record->puk = column_text (stmt, 7);
+  record->cert_serial = column_text (stmt, 8);
+  record->chain_pem = column_text (stmt, 9);
+  record->dak = column_text (stmt, 10);
+  if (sqlite3_column_type (stmt, 11) != SQLITE_NULL)
+    record->pin_sealed = g_bytes_new (sqlite3_column_blob (stmt, 11), sqlite3_column_bytes (stmt, 11));
+  record->station = column_text (stmt, 12);
+  record->operator_name = column_text (stmt, 13);
+  record->failure = column_text (stmt, 14);
+  record->created = sqlite3_column_int64 (stmt, 15);
+  record->updated = sqlite3_column_int64 (stmt, 16);
+  return record;
+}
+
+/* The unit @unit_id, or NULL with NOT_FOUND. */
+static ScUnitRecord *
+load_unit (ScSqliteStore  *self,
+           gint64          unit_id,
+           GError        **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  const char *what = _("read a unit record");
+  gboolean has_row;
+
+  stmt = prepare (self, "SELECT " UNIT_COLUMNS " FROM units WHERE id = ?", what, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, unit_id);
+  if (!step_row (self, stmt, &has_row, what, error))
+    return NULL;
+  if (!has_row)
+    {
+      set_not_found (error, unit_id);
+      return NULL;
+    }
+  return unit_from_row (stmt);
+}
+
+/* Who is named in the audit log for a change to @unit. */
+static const char *
+unit_actor (ScSqliteStore      *self,
+            const ScUnitRecord *unit)
+{
+  return unit->operator_name != NULL ? unit->operator_name : self->host;
+}
+
+/* Runs @sql (an UPDATE of one unit whose last parameter is its id) and
+ * requires that it changed exactly that row. */
+static gboolean
+update_unit (ScSqliteStore  *self,
+             sqlite3_stmt   *stmt,
+             gint64          unit_id,
+             const char     *what,
+             GError        **error)
+{
+  if (!step_done (self, stmt, what, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) != 1)
+    {
+      set_not_found (error, unit_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef enum
+{
+  OWNER_US,
+  OWNER_LIVE,
+  OWNER_GONE,
+} OwnerStatus;
+
+static gboolean
+token_is_live (const char *token)
+{
+  gboolean live;
+
+  g_mutex_lock (&live_tokens_lock);
+  live = live_tokens != NULL && token != NULL && g_hash_table_contains (live_tokens, token);
+  g_mutex_unlock (&live_tokens_lock);
+  return live;
+}
+
+static OwnerStatus
+owner_status (ScSqliteStore *self,
+              const char    *host,
+              gint64         pid,
+              const char    *token,
+              const char    *boot_id,
+              gint64         updated,
+              gint64         now)
+{
+  if (host == NULL)
+    return OWNER_GONE;
+
+  if (g_strcmp0 (host, self->host) != 0)
+    return now - updated < REMOTE_OWNER_TIMEOUT ? OWNER_LIVE : OWNER_GONE;
+
+  if (boot_id != NULL && self->boot_id != NULL && strcmp (boot_id, self->boot_id) != 0)
+    return OWNER_GONE;
+
+  if (pid == self->pid)
+    {
+      if (g_strcmp0 (token, self->token) == 0)
+        return OWNER_US;
+      return token_is_live (token) ? OWNER_LIVE : OWNER_GONE;
+    }
+
+  if (pid <= 0 || pid > G_MAXINT)
+    return OWNER_GONE;
+  if (kill ((pid_t) pid, 0) == 0 || errno == EPERM)
+    return OWNER_LIVE;
+  return OWNER_GONE;
+}
+
+static gboolean
+is_blank (const char *text)
+{
+  if (text == NULL)
+    return TRUE;
+  for (; *text != '\0'; text++)
+    if (!g_ascii_isspace (*text))
+      return FALSE;
+  return TRUE;
+}
+
+static char *
+format_time (gint64 usec)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (usec / G_USEC_PER_SEC);
+
+  return dt != NULL ? g_date_time_format (dt, "%Y-%m-%d %H:%M") : g_strdup ("?");
+}
+
+static ScUnitRecord *
+insert_unit (ScSqliteStore  *self,
+             gint64          now,
+             const char     *product,
+             const char     *pid,
+             const char     *serial,
+             const char     *station,
+             const char     *operator_name,
+             GError        **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  const char *what = _("record the start of the unit’s run");
+
+  stmt = prepare (self,
+                  "INSERT INTO units (product, pid, serial, state, station, operator, "
+                  "owner_host, owner_pid, owner_token, owner_boot, created, updated) "
+                  "VALUES (?, ?, ?, 'started', ?, ?, ?, ?, ?, ?, ?, ?)",
+                  what, error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, product);
+  bind_text (stmt, 2, pid);
+  bind_text (stmt, 3, serial);
+  bind_text (stmt, 4, station);
+  bind_text (stmt, 5, operator_name);
+  bind_text (stmt, 6, self->host);
+  sqlite3_bind_int64 (stmt, 7, self->pid);
+  bind_text (stmt, 8, self->token);
+  bind_text (stmt, 9, self->boot_id);
+  sqlite3_bind_int64 (stmt, 10, now);
+  sqlite3_bind_int64 (stmt, 11, now);
+  if (!step_done (self, stmt, what, error))
+    return NULL;
+  return load_unit (self, sqlite3_last_insert_rowid (self->db), error);
+}
+
+static ScUnitRecord *
+begin_unit_locked (ScSqliteStore  *self,
+                   gint64          now,
+                   const char     *product,
+                   const char     *pid,
+                   const char     *serial,
+                   const char     *station,
+                   const char     *operator_name,
+                   const char     *override_reason,
+                   GError        **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(ScUnitRecord) current = NULL;
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autofree char *details = NULL;
+  g_autofree char *owner_host = NULL;
+  g_autofree char *owner_token = NULL;
+  g_autofree char *owner_boot = NULL;
+  const char *actor = operator_name != NULL ? operator_name : self->host;
+  const char *what = _("look up the unit’s runs");
+  gint64 owner_pid;
+  gboolean has_row;
+
+  /* The unique index allows at most one run that is neither failed nor
+   * superseded per (product, serial). */
+  stmt = prepare (self,
+                  "SELECT " UNIT_COLUMNS ", owner_host, owner_pid, owner_token, owner_boot FROM units "
+                  "WHERE product = ? AND serial = ? AND state NOT IN ('failed', 'superseded') "
+                  "ORDER BY id DESC LIMIT 1",
+                  what, error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, product);
+  bind_text (stmt, 2, serial);
+  if (!step_row (self, stmt, &has_row, what, error))
+    return NULL;
+
+  if (!has_row)
+    {
+      unit = insert_unit (self, now, product, pid, serial, station, operator_name, error);
+      if (unit == NULL)
+        return NULL;
+      details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", product %s, pid %s, station %s",
+                                 unit->id, product, pid ? pid : "-", station ? station : "-");
+      if (!append_audit (self, now, actor, "begin", serial, details, error))
+        return NULL;
+      return g_steal_pointer (&unit);
+    }
+
+  current = unit_from_row (stmt);
+  owner_host = column_text (stmt, 17);
+  owner_pid = sqlite3_column_int64 (stmt, 18);
+  owner_token = column_text (stmt, 19);
+  owner_boot = column_text (stmt, 20);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (current->state == SC_UNIT_COMPLETE)
+    {
+      g_autoptr(sqlite3_stmt) supersede = NULL;
+      g_autofree char *when = NULL;
+
+      if (is_blank (override_reason))
+        {
+          when = format_time (current->updated);
+          g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_COMPLETED,
+                       _("Serial “%s” of product %s was provisioned on %s; re-provisioning needs "
+                         "an override with a reason"),
+                       serial, product, when);
+          return NULL;
+        }
+
+      what = _("supersede the unit’s earlier run");
+      supersede = prepare (self, "UPDATE units SET state = 'superseded', updated = ? WHERE id = ?",
+                           what, error);
+      if (supersede == NULL)
+        return NULL;
+      sqlite3_bind_int64 (supersede, 1, now);
+      sqlite3_bind_int64 (supersede, 2, current->id);
+      if (!update_unit (self, supersede, current->id, what, error))
+        return NULL;
+
+      unit = insert_unit (self, now, product, pid, serial, station, operator_name, error);
+      if (unit == NULL)
+        return NULL;
+      details = g_strdup_printf ("unit %" G_GINT64_FORMAT " superseded by unit %" G_GINT64_FORMAT
+                                 "; reason: %s",
+                                 current->id, unit->id, override_reason);
+      if (!append_audit (self, now, actor, "override", serial, details, error))
+        return NULL;
+      g_clear_pointer (&details, g_free);
+      details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", product %s, pid %s, station %s",
+                                 unit->id, product, pid ? pid : "-", station ? station : "-");
+      if (!append_audit (self, now, actor, "begin", serial, details, error))
+        return NULL;
+      return g_steal_pointer (&unit);
+    }
+
+  switch (owner_status (self, owner_host, owner_pid, owner_token, owner_boot, current->updated, now))
+    {
+    case OWNER_US:
+      return g_steal_pointer (&current);
+
+    case OWNER_LIVE:
+      if (g_strcmp0 (owner_host, self->host) == 0 && owner_pid == self->pid)
+        g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_BUSY,
+                     _("Serial “%s” of product %s is being provisioned by another window or task of "
+                       "this program now; finish that run first"),
+                     serial, product);
+      else if (g_strcmp0 (owner_host, self->host) == 0)
+        g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_BUSY,
+                     _("Serial “%s” of product %s is being provisioned by process %" G_GINT64_FORMAT
+                       " on %s now; finish that run or close that program first"),
+                     serial, product, owner_pid, owner_host);
+      else
+        g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_BUSY,
+                     _("Serial “%s” of product %s is being provisioned by process %" G_GINT64_FORMAT
+                       " on %s now (last change %" G_GINT64_FORMAT " s ago); finish that run there, or "
+                       "wait until it has been idle for %d minutes to resume it here"),
+                     serial, product, owner_pid, owner_host,
+                     (now - current->updated) / G_USEC_PER_SEC,
+                     (int) (REMOTE_OWNER_TIMEOUT / G_TIME_SPAN_MINUTE));
+      return NULL;
+
+    case OWNER_GONE:
+    default:
+      break;
+    }
+
+  /* The owner is gone: this store takes the run over where it stopped. */
+  what = _("take over the unit’s run");
+  stmt = prepare (self,
+                  "UPDATE units SET owner_host = ?, owner_pid = ?, owner_token = ?, owner_boot = ?, "
+                  "updated = ? WHERE id = ?",
+                  what, error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, self->host);
+  sqlite3_bind_int64 (stmt, 2, self->pid);
+  bind_text (stmt, 3, self->token);
+  bind_text (stmt, 4, self->boot_id);
+  sqlite3_bind_int64 (stmt, 5, now);
+  sqlite3_bind_int64 (stmt, 6, current->id);
+  if (!update_unit (self, stmt, current->id, what, error))
+    return NULL;
+
+  details = g_strdup_printf ("unit %" G_GINT64_FORMAT " resumed at state %s from process %" G_GINT64_FORMAT
+                             " on %s",
+                             current->id, sc_unit_state_to_string (current->state), owner_pid,
+                             owner_host ? owner_host : "-");
+  if (!append_audit (self, now, actor, "resume", serial, details, error))
+    return NULL;
+  return load_unit (self, current->id, error);
+}
+
+static ScUnitRecord *
+begin_unit (ScStore     *store,
+            const char  *product,
+            const char  *pid,
+            const char  *serial,
+            const char  *station,
+            const char  *operator_name,
+            const char  *override_reason,
+            GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUnitRecord) unit = NULL;
+
+  if (tx_begin (self, TRUE, error))
+    unit = begin_unit_locked (self, g_get_real_time (), product, pid, serial, station, operator_name,
+                              override_reason, error);
+  if (!tx_end (self, unit != NULL, unit != NULL ? error : NULL))
+    return NULL;
+  return g_steal_pointer (&unit);
+}
+
+static gboolean
+set_key (ScStore     *store,
+         gint64       unit_id,
+         int          key_origin,
+         const char  *public_key_sha256,
+         const char  *puk,
+         GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *details = NULL;
+  const char *what = _("record the unit’s key");
+  gint64 now = g_get_real_time ();
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+  unit = load_unit (self, unit_id, error);
+  if (unit == NULL)
+    goto out;
+
+  stmt = prepare (self,
+                  "UPDATE units SET key_origin = ?, public_key_sha256 = ?, puk = ?, "
+                  "state = CASE state WHEN 'started' THEN 'keyed' ELSE state END, "
+                  "updated = ? WHERE id = ?",
+                  what, error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_int (stmt, 1, key_origin);
+  bind_text (stmt, 2, public_key_sha256);
+  bind_text (stmt, 3, puk);
+  sqlite3_bind_int64 (stmt, 4, now);
+  sqlite3_bind_int64 (stmt, 5, unit_id);
+  if (!update_unit (self, stmt, unit_id, what, error))
+    goto out;
+
+  details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", key origin %d, public key SHA-256 %s",
+                             unit_id, key_origin, public_key_sha256);
+  ok = append_audit (self, now, unit_actor (self, unit), "key", unit->serial, details, error);
+
+out:
+  return tx_end (self, ok, ok ? error : NULL);
+}
+
+static gint64
+begin_signature (ScStore     *store,
+                 gint64       unit_id,
+                 const char  *dak,
+                 GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  g_autoptr(sqlite3_stmt) update = NULL;
+  g_autofree char *details = NULL;
+  const char *what = _("record the signature about to be made");
+  gint64 now = g_get_real_time ();
+  gint64 signature_id = 0;
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return 0;
+  unit = load_unit (self, unit_id, error);
+  if (unit == NULL)
+    goto out;
+
+  insert = prepare (self, "INSERT INTO signatures (unit_id, dak, started) VALUES (?, ?, ?)", what, error);
+  if (insert == NULL)
+    goto out;
+  sqlite3_bind_int64 (insert, 1, unit_id);
+  bind_text (insert, 2, dak);
+  sqlite3_bind_int64 (insert, 3, now);
+  if (!step_done (self, insert, what, error))
+    goto out;
+  signature_id = sqlite3_last_insert_rowid (self->db);
+
+  update = prepare (self, "UPDATE units SET dak = ?, updated = ? WHERE id = ?", what, error);
+  if (update == NULL)
+    goto out;
+  bind_text (update, 1, dak);
+  sqlite3_bind_int64 (update, 2, now);
+  sqlite3_bind_int64 (update, 3, unit_id);
+  if (!update_unit (self, update, unit_id, what, error))
+    goto out;
+
+  details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", signature %" G_GINT64_FORMAT ", DAK %s",
+                             unit_id, signature_id, dak);
+  ok = append_audit (self, now, unit_actor (self, unit), "signing", unit->serial, details, error);
+
+out:
+  if (!tx_end (self, ok, ok ? error : NULL))
+    return 0;
+  return signature_id;
+}
+
+static gboolean
+record_issue (ScStore     *store,
+              gint64       signature_id,
+              gint64       unit_id,
+              const char  *cert_serial,
+              const char  *chain_pem,
+              GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(sqlite3_stmt) signature = NULL;
+  g_autoptr(sqlite3_stmt) update = NULL;
+  g_autofree char *details = NULL;
+  const char *what = _("record the issued certificate");
+  gint64 now = g_get_real_time ();
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+  unit = load_unit (self, unit_id, error);
+  if (unit == NULL)
+    goto out;
+
+  signature = prepare (self,
+                       "UPDATE signatures SET cert_serial = ?, finished = ? WHERE id = ? AND unit_id = ?",
+                       what, error);
+  if (signature == NULL)
+    goto out;
+  bind_text (signature, 1, cert_serial);
+  sqlite3_bind_int64 (signature, 2, now);
+  sqlite3_bind_int64 (signature, 3, signature_id);
+  sqlite3_bind_int64 (signature, 4, unit_id);
+  if (!step_done (self, signature, what, error))
+    goto out;
+  if (sqlite3_changes (self->db) != 1)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
+                   _("There is no signature %" G_GINT64_FORMAT " for unit record %" G_GINT64_FORMAT
+                     " in the station database; start the unit’s run again"),
+                   signature_id, unit_id);
+      goto out;
+    }
+
+  update = prepare (self,
+                    "UPDATE units SET cert_serial = ?, chain_pem = ?, state = 'signed', updated = ? "
+                    "WHERE id = ?",
+                    what, error);
+  if (update == NULL)
+    goto out;
+  bind_text (update, 1, cert_serial);
+  bind_text (update, 2, chain_pem);
+  sqlite3_bind_int64 (update, 3, now);
+  sqlite3_bind_int64 (update, 4, unit_id);
+  if (!update_unit (self, update, unit_id, what, error))
+    goto out;
+
+  details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", signature %" G_GINT64_FORMAT
+                             ", certificate serial %s",
+                             unit_id, signature_id, cert_serial);
+  ok = append_audit (self, now, unit_actor (self, unit), "issued", unit->serial, details, error);
+
+out:
+  return tx_end (self, ok, ok ? error : NULL);
+}
+
+static gboolean
+set_pin (ScStore     *store,
+         gint64       unit_id,
+         GBytes      *pin_sealed,
+         const char  *pin_mac,
+         GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *details = NULL;
+  const char *what = _("record the unit’s PIN");
+  gint64 now = g_get_real_time ();
+  gconstpointer data;
+  gsize len;
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+  unit = load_unit (self, unit_id, error);
+  if (unit == NULL)
+    goto out;
+
+  stmt = prepare (self, "UPDATE units SET pin_sealed = ?, pin_mac = ?, updated = ? WHERE id = ?", what, error);
+  if (stmt == NULL)
+    goto out;
+  data = g_bytes_get_data (pin_sealed, &len);
+  sqlite3_bind_blob64 (stmt, 1, len > 0 ? data : "", len, SQLITE_TRANSIENT);
+  bind_text (stmt, 2, pin_mac);
+  sqlite3_bind_int64 (stmt, 3, now);
+  sqlite3_bind_int64 (stmt, 4, unit_id);
+  if (!update_unit (self, stmt, unit_id, what, error))
+    goto out;
+
+  /* Neither the PIN nor its sealed form nor its MAC goes into the log. */
+  details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", PIN sealed and recorded", unit_id);
+  ok = append_audit (self, now, unit_actor (self, unit), "pin", unit->serial, details, error);
+
+out:
+  return tx_end (self, ok, ok ? error : NULL);
+}
+
+static gboolean
+set_state (ScStore      *store,
+           gint64        unit_id,
+           ScUnitState   state,
+           const char   *failure,
+           GError      **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *details = NULL;
+  g_autofree char *action = NULL;
+  const char *what = _("record the unit’s state");
+  gint64 now = g_get_real_time ();
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+  unit = load_unit (self, unit_id, error);
+  if (unit == NULL)
+    goto out;
+
+  stmt = prepare (self, "UPDATE units SET state = ?, failure = ?, updated = ? WHERE id = ?", what, error);
+  if (stmt == NULL)
+    goto out;
+  bind_text (stmt, 1, sc_unit_state_to_string (state));
+  bind_text (stmt, 2, failure);
+  sqlite3_bind_int64 (stmt, 3, now);
+  sqlite3_bind_int64 (stmt, 4, unit_id);
+  if (!update_unit (self, stmt, unit_id, what, error))
+    goto out;
+
+  action = g_strdup_printf ("state:%s", sc_unit_state_to_string (state));
+  if (failure != NULL)
+    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", from %s; failure: %s",
+                               unit_id, sc_unit_state_to_string (unit->state), failure);
+  else
+    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", from %s",
+                               unit_id, sc_unit_state_to_string (unit->state));
+  ok = append_audit (self, now, unit_actor (self, unit), action, unit->serial, details, error);
+
+out:
+  return tx_end (self, ok, ok ? error : NULL);
+}
+
+static gboolean
+record_step (ScStore             *store,
+             gint64               unit_id,
+             const ScStepRecord  *step,
+             GError             **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  g_autoptr(sqlite3_stmt) touch = NULL;
+  g_autofree char *details = NULL;
+  const char *what = _("record the step");
+  gint64 now = g_get_real_time ();
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+  unit = load_unit (self, unit_id, error);
+  if (unit == NULL)
+    goto out;
+
+  insert = prepare (self,
+                    "INSERT INTO steps (unit_id, name, started, finished, ok, error) VALUES (?, ?, ?, ?, ?, ?)",
+                    what, error);
+  if (insert == NULL)
+    goto out;
+  sqlite3_bind_int64 (insert, 1, unit_id);
+  bind_text (insert, 2, step->name);
+  sqlite3_bind_int64 (insert, 3, step->started);
+  sqlite3_bind_int64 (insert, 4, step->finished);
+  sqlite3_bind_int (insert, 5, step->ok ? 1 : 0);
+  bind_text (insert, 6, step->error);
+  if (!step_done (self, insert, what, error))
+    goto out;
+
+  touch = prepare (self, "UPDATE units SET updated = ? WHERE id = ?", what, error);
+  if (touch == NULL)
+    goto out;
+  sqlite3_bind_int64 (touch, 1, now);
+  sqlite3_bind_int64 (touch, 2, unit_id);
+  if (!update_unit (self, touch, unit_id, what, error))
+    goto out;
+
+  if (step->ok)
+    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", step %s passed", unit_id, step->name);
+  else
+    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", step %s failed: %s",
+                               unit_id, step->name, step->error ? step->error : "-");
+  ok = append_audit (self, now, unit_actor (self, unit), "step", unit->serial, details, error);
+
+out:
+  return tx_end (self, ok, ok ? error : NULL);
+}
+
+static gboolean
+record_print (ScStore      *store,
+              gint64        unit_id,
+              ScLabelKind   kind,
+              gboolean      reprint,
+              const char   *reason,
+              const char   *printer,
+              const char   *operator_name,
+              GError      **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  g_autoptr(sqlite3_stmt) touch = NULL;
+  g_autofree char *details = NULL;
+  const char *what = _("record the label print");
+  const char *kind_name = kind == SC_LABEL_KIND_PRODUCT ? "product" : "package";
+  gint64 now = g_get_real_time ();
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+  unit = load_unit (self, unit_id, error);
+  if (unit == NULL)
+    goto out;
+
+  insert = prepare (self,
+                    "INSERT INTO prints (unit_id, kind, reprint, reason, printer, operator, time) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    what, error);
+  if (insert == NULL)
+    goto out;
+  sqlite3_bind_int64 (insert, 1, unit_id);
+  sqlite3_bind_int (insert, 2, (int) kind);
+  sqlite3_bind_int (insert, 3, reprint ? 1 : 0);
+  bind_text (insert, 4, reason);
+  bind_text (insert, 5, printer);
+  bind_text (insert, 6, operator_name);
+  sqlite3_bind_int64 (insert, 7, now);
+  if (!step_done (self, insert, what, error))
+    goto out;
+
+  touch = prepare (self, "UPDATE units SET updated = ? WHERE id = ?", what, error);
+  if (touch == NULL)
+    goto out;
+  sqlite3_bind_int64 (touch, 1, now);
+  sqlite3_bind_int64 (touch, 2, unit_id);
+  if (!update_unit (self, touch, unit_id, what, error))
+    goto out;
+
+  if (reprint)
+    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", %s label, printer %s; reason: %s",
+                               unit_id, kind_name, printer ? printer : "-", reason);
+  else
+    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", %s label, printer %s",
+                               unit_id, kind_name, printer ? printer : "-");
+  ok = append_audit (self, now, operator_name ? operator_name : unit_actor (self, unit),
+                     reprint ? "reprint" : "print", unit->serial, details, error);
+
+out:
+  return tx_end (self, ok, ok ? error : NULL);
+}
+
+/* Reading */
+
+static ScUnitRecord *
+find_unit (ScStore     *store,
+           const char  *product,
+           const char  *serial,
+           GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  const char *what = _("look up the unit");
+  gboolean has_row;
+
+  if (product != NULL)
+    {
+      stmt = prepare (self,
+                      "SELECT " UNIT_COLUMNS " FROM units WHERE product = ? AND serial = ? "
+                      "ORDER BY id DESC LIMIT 1",
+                      what, error);
+      if (stmt == NULL)
+        return NULL;
+      bind_text (stmt, 1, product);
+      bind_text (stmt, 2, serial);
+    }
+  else
+    {
+      stmt = prepare (self, "SELECT " UNIT_COLUMNS " FROM units WHERE serial = ? ORDER BY id DESC LIMIT 1",
+                      what, error);
+      if (stmt == NULL)
+        return NULL;
+      bind_text (stmt, 1, serial);
+    }
+
+  if (!step_row (self, stmt, &has_row, what, error))
+    return NULL;
+  if (!has_row)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
+                   _("No unit with serial “%s” has been recorded at this station; check the serial"),
+                   serial);
+      return NULL;
+    }
+  return unit_from_row (stmt);
+}
+
+static GPtrArray *
+list_units (ScStore     *store,
+            gint64       since,
+            gint64       until,
+            GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_unit_record_free);
+  const char *what = _("list the units");
+  gboolean has_row;
+
+  stmt = prepare (self,
+                  "SELECT " UNIT_COLUMNS " FROM units "
+                  "WHERE (?1 = 0 OR created >= ?1) AND (?2 = 0 OR created < ?2) "
+                  "ORDER BY created, id",
+                  what, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, since);
+  sqlite3_bind_int64 (stmt, 2, until);
+  for (;;)
+    {
+      if (!step_row (self, stmt, &has_row, what, error))
+        return NULL;
+      if (!has_row)
+        break;
+      g_ptr_array_add (units, unit_from_row (stmt));
+    }
+  return g_steal_pointer (&units);
+}
+
+static gboolean
+unit_exists (ScSqliteStore  *self,
+             gint64          unit_id,
+             GError        **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  const char *what = _("look up the unit");
+  gboolean has_row;
+
+  stmt = prepare (self, "SELECT 1 FROM units WHERE id = ?", what, error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, unit_id);
+  if (!step_row (self, stmt, &has_row, what, error))
+    return FALSE;
+  if (!has_row)
+    set_not_found (error, unit_id);
+  return has_row;
+}
+
+static GPtrArray *
+list_steps (ScStore     *store,
+            gint64       unit_id,
+            GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_step_record_free);
+  const char *what = _("list the unit’s steps");
+  gboolean has_row;
+  gboolean ok;
+
+  /* One read transaction, so the unit and its steps are one snapshot. */
+  if (!tx_begin (self, FALSE, error))
+    return NULL;
+  ok = unit_exists (self, unit_id, error);
+  if (ok)
+    stmt = prepare (self,
+                    "SELECT name, started, finished, ok, error FROM steps WHERE unit_id = ? ORDER BY rowid",
+                    what, error);
+  ok = ok && stmt != NULL;
+  if (ok)
+    sqlite3_bind_int64 (stmt, 1, unit_id);
+  while (ok)
+    {
+      ScStepRecord *step;
+
+      ok = step_row (self, stmt, &has_row, what, error);
+      if (!ok || !has_row)
+        break;
+      step = g_new0 (ScStepRecord, 1);
+      step->name = column_text (stmt, 0);
+      step->started = sqlite3_column_int64 (stmt, 1);
+      step->finished = sqlite3_column_int64 (stmt, 2);
+      step->ok = sqlite3_column_int (stmt, 3) != 0;
+      step->error = column_text (stmt, 4);
+      g_ptr_array_add (steps, step);
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (!tx_end (self, ok, ok ? error : NULL))
+    return NULL;
+  return g_steal_pointer (&steps);
+}
+
+static GPtrArray *
+list_prints (ScStore     *store,
+             gint64       unit_id,
+             GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) prints = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_print_record_free);
+  const char *what = _("list the unit’s label prints");
+  gboolean has_row;
+  gboolean ok;
+
+  if (!tx_begin (self, FALSE, error))
+    return NULL;
+  ok = unit_exists (self, unit_id, error);
+  if (ok)
+    stmt = prepare (self,
+                    "SELECT id, kind, reprint, reason, printer, operator, time FROM prints "
+                    "WHERE unit_id = ? ORDER BY id",
+                    what, error);
+  ok = ok && stmt != NULL;
+  if (ok)
+    sqlite3_bind_int64 (stmt, 1, unit_id);
+  while (ok)
+    {
+      ScPrintRecord *print;
+
+      ok = step_row (self, stmt, &has_row, what, error);
+      if (!ok || !has_row)
+        break;
+      print = g_new0 (ScPrintRecord, 1);
+      print->id = sqlite3_column_int64 (stmt, 0);
+      print->kind = sqlite3_column_int (stmt, 1) == SC_LABEL_KIND_PACKAGE ? SC_LABEL_KIND_PACKAGE
+                                                                           : SC_LABEL_KIND_PRODUCT;
+      print->reprint = sqlite3_column_int (stmt, 2) != 0;
+      print->reason = column_text (stmt, 3);
+      print->printer = column_text (stmt, 4);
+      print->operator_name = column_text (stmt, 5);
+      print->time = sqlite3_column_int64 (stmt, 6);
+      g_ptr_array_add (prints, print);
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  if (!tx_end (self, ok, ok ? error : NULL))
+    return NULL;
+  return g_steal_pointer (&prints);
+}
+
+/* The audit log */
+
+static gboolean
+audit (ScStore     *store,
+       const char  *actor,
+       const char  *action,
+       const char  *serial,
+       const char  *details,
+       GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  gboolean ok;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+  ok = append_audit (self, g_get_real_time (), actor, action, serial, details, error);
+  return tx_end (self, ok, ok ? error : NULL);
+}
+
+static gboolean
+audit_verify_locked (ScSqliteStore  *self,
+                     guint64        *n_entries,
+                     GError        **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *prev = g_strdup (ZERO_HASH);
+  const char *what = _("read the audit log");
+  gint64 expected = 1;
+  gboolean has_row;
+
+  stmt = prepare (self,
+                  "SELECT id, time, actor, action, serial, details, prev_hash, hash FROM audit ORDER BY id",
+                  what, error);
+  if (stmt == NULL)
+    return FALSE;
+
+  for (;;)
+    {
+      g_autofree char *hash = NULL;
+      const char *actor, *action, *serial, *details, *prev_hash, *stored;
+      gint64 id;
+
+      if (!step_row (self, stmt, &has_row, what, error))
+        return FALSE;
+      if (!has_row)
+        break;
+
+      id = sqlite3_column_int64 (stmt, 0);
+      actor = (const char *) sqlite3_column_text (stmt, 2);
+      action = (const char *) sqlite3_column_text (stmt, 3);
+      serial = (const char *) sqlite3_column_text (stmt, 4);
+      details = (const char *) sqlite3_column_text (stmt, 5);
+      prev_hash = (const char *) sqlite3_column_text (stmt, 6);
+      stored = (const char *) sqlite3_column_text (stmt, 7);
+
+      /* Ids are read in ascending order, so a jump is a removed entry. */
+      if (id == expected + 1)
+        {
+          g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
+                       _("The audit log does not verify at entry %" G_GINT64_FORMAT ": entry %" G_GINT64_FORMAT
+                         " before it is missing; the log has been tampered with, so keep the database file "
+                         "as evidence and report it"),
+                       id, expected);
+          return FALSE;
+        }
+      if (id != expected)
+        {
+          g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
+                       _("The audit log does not verify at entry %" G_GINT64_FORMAT ": entries %" G_GINT64_FORMAT
+                         " to %" G_GINT64_FORMAT " before it are missing; the log has been tampered with, so "
+                         "keep the database file as evidence and report it"),
+                       id, expected, id - 1);
+          return FALSE;
+        }
+
+      if (g_strcmp0 (prev_hash, prev) != 0)
+        {
+          g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
+                       _("The audit log does not verify at entry %" G_GINT64_FORMAT ": it is out of order, "
+                         "it does not follow the entry before it; the log has been tampered with, so keep "
+                         "the database file as evidence and report it"),
+                       id);
+          return FALSE;
+        }
+
+      hash = audit_hash (prev, id, sqlite3_column_int64 (stmt, 1), actor ? actor : "",
+                         action ? action : "", serial, details);
+      if (g_strcmp0 (hash, stored) != 0)
+        {
+          g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
+                       _("The audit log does not verify at entry %" G_GINT64_FORMAT ": its contents were "
+                         "edited after it was written; the log has been tampered with, so keep the "
+                         "database file as evidence and report it"),
+                       id);
+          return FALSE;
+        }
+
+      g_free (prev);
+      prev = g_steal_pointer (&hash);
+      expected++;
+    }
+
+  *n_entries = (guint64) (expected - 1);
+  return TRUE;
+}
+
+static gboolean
+audit_verify (ScStore     *store,
+              guint64     *n_entries,
+              GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  gboolean ok;
+
+  *n_entries = 0;
+  if (!tx_begin (self, FALSE, error))
+    return FALSE;
+  ok = audit_verify_locked (self, n_entries, error);
+  if (!ok)
+    *n_entries = 0;
+  return tx_end (self, ok, ok ? error : NULL);
+}
+
+static gboolean
+count (ScSqliteStore  *self,
+       const char     *sql,
+       guint64        *out,
+       GError        **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  const char *what = _("count the records");
+  gboolean has_row;
+
+  stmt = prepare (self, sql, what, error);
+  if (stmt == NULL || !step_row (self, stmt, &has_row, what, error))
+    return FALSE;
+  *out = has_row ? (guint64) sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+static gboolean
+reconcile (ScStore           *store,
+           ScReconciliation  *out,
+           GError           **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  ScReconciliation r = { 0 };
+  gboolean ok;
+
+  if (!tx_begin (self, FALSE, error))
+    return FALSE;
+  ok = count (self, "SELECT count(*) FROM signatures WHERE cert_serial IS NOT NULL", &r.signatures, error) &&
+       count (self, "SELECT count(*) FROM signatures WHERE cert_serial IS NULL", &r.signatures_pending, error) &&
+       count (self, "SELECT count(*) FROM units WHERE state = 'complete'", &r.units_complete, error) &&
+       count (self, "SELECT count(*) FROM units WHERE state = 'failed'", &r.units_failed, error) &&
+       count (self, "SELECT count(*) FROM prints WHERE reprint = 0", &r.labels_printed, error) &&
+       count (self, "SELECT count(*) FROM prints WHERE reprint != 0", &r.labels_reprinted, error);
+  if (!tx_end (self, ok, ok ? error : NULL))
+    return FALSE;
+  *out = r;
+  return TRUE;
+}
+
+static char *
+describe (ScStore *store)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autofree char *display = g_filename_display_name (self->path);
+
+  return g_strdup_printf (_("SQLite database %s"), display);
+}
+
+static void
+store_iface_init (ScStoreInterface *iface)
+{
+  iface->describe = describe;
+  iface->begin_unit = begin_unit;
+  iface->set_key = set_key;
+  iface->begin_signature = begin_signature;
+  iface->record_issue = record_issue;
+  iface->set_pin = set_pin;
+  iface->set_state = set_state;
+  iface->record_step = record_step;
+  iface->record_print = record_print;
+  iface->find_unit = find_unit;
+  iface->list_units = list_units;
+  iface->list_steps = list_steps;
+  iface->list_prints = list_prints;
+  iface->audit = audit;
+  iface->audit_verify = audit_verify;
+  iface->reconcile = reconcile;
+}
+
+/* Opening */
+
+static gboolean
+migrate (ScSqliteStore  *self,
+         GError        **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *display = g_filename_display_name (self->path);
+  const char *what = _("read the schema version");
+  gint64 version = 0;
+  gboolean has_row;
+  gboolean ok;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+
+  ok = exec (self,
+             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)",
+             what, error);
+  if (ok)
+    stmt = prepare (self, "SELECT max(version) FROM schema_version", what, error);
+  ok = ok && stmt != NULL && step_row (self, stmt, &has_row, what, error);
+  if (ok && has_row)
+    version = sqlite3_column_int64 (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (ok && version > SCHEMA_VERSION)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_OPEN,
+                   _("The station database “%s” has schema version %" G_GINT64_FORMAT ", newer than the "
+                     "version %" G_GINT64_FORMAT " this Setup Console knows; update Setup Console to use it"),
+                   display, version, SCHEMA_VERSION);
+      ok = FALSE;
+    }
+
+  for (gint64 v = version + 1; ok && v <= SCHEMA_VERSION; v++)
+    {
+      g_autoptr(sqlite3_stmt) record = NULL;
+
+      ok = exec (self, migrations[v - 1], _("update the database schema"), error);
+      if (ok)
+        record = prepare (self, "INSERT INTO schema_version (version, applied) VALUES (?, ?)", what, error);
+      ok = ok && record != NULL;
+      if (ok)
+        {
+          sqlite3_bind_int64 (record, 1, v);
+          sqlite3_bind_int64 (record, 2, g_get_real_time ());
+          ok = step_done (self, record, what, error);
+        }
+      if (ok && v > 1)
+        g_debug ("Migrated %s to schema version %" G_GINT64_FORMAT, display, v);
+    }
+
+  return tx_end (self, ok, ok ? error : NULL);
+}
+
+static char *
+read_boot_id (void)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &text, NULL, NULL))
+    return NULL;
+  g_strstrip (text);
+  return *text != '\0' ? g_steal_pointer (&text) : NULL;
+}
+
+/* Makes the file readable by its owner only when this call creates it;
+ * SQLite gives its -wal and -shm files the database file's mode. */
+static gboolean
+create_private_file (const char  *path,
+                     GError     **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *display = g_filename_display_name (path);
+  int saved_errno;
+  int fd;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_autofree char *dir_display = g_filename_display_name (dir);
+
+      saved_errno = errno;
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_OPEN,
+                   _("Cannot create the folder “%s” for the station database: %s; check its permissions"),
+                   dir_display, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_OPEN,
+                   _("Cannot open the station database “%s”: %s; check the file and its folder’s "
+                     "permissions"),
+                   display, g_strerror (saved_errno));
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+static gboolean
+open_db (ScSqliteStore  *self,
+         GError        **error)
+{
+  g_autofree char *display = g_filename_display_name (self->path);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  const char *journal;
+  int rc;
+
+  /* NOMUTEX: the store's own mutex serialises every use of the connection. */
+  rc = sqlite3_open_v2 (self->path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_OPEN,
+                   _("Cannot open the station database “%s”: %s; check the file and its permissions"),
+                   display, self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+      return FALSE;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+
+  /* WAL lets readers go on while a writer commits; FULL syncs the log on
+   * every commit, so a change is on disk when the call returns. */
+  stmt = prepare (self, "PRAGMA journal_mode = WAL", _("set up the database"), error);
+  if (stmt == NULL)
+    goto fail;
+  rc = sqlite3_step (stmt);
+  journal = rc == SQLITE_ROW ? (const char *) sqlite3_column_text (stmt, 0) : NULL;
+  if (journal == NULL || g_ascii_strcasecmp (journal, "wal") != 0)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_OPEN,
+                   _("Cannot use write-ahead logging for the station database “%s” (%s); keep the "
+                     "database on a local disk"),
+                   display, journal != NULL ? journal : sqlite3_errmsg (self->db));
+      goto fail;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (!exec (self, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", _("set up the database"), error))
+    goto fail;
+
+  if (!migrate (self, error))
+    goto fail;
+  return TRUE;
+
+fail:
+  /* Whatever went wrong, the caller has no store: it is an OPEN error. */
+  if (error != NULL && *error != NULL)
+    (*error)->code = SC_STORE_ERROR_OPEN;
+  return FALSE;
+}
+
+ScStore *
+_sc_sqlite_store_open (const char  *path,
+                       GError     **error)
+{
+  g_autoptr(ScSqliteStore) self = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self = g_object_new (SC_TYPE_SQLITE_STORE, NULL);
+  self->path = g_strdup (path);
+  self->host = g_strdup (g_get_host_name ());
+  self->pid = getpid ();
+  self->boot_id = read_boot_id ();
+
+  if (!create_private_file (path, error) || !open_db (self, error))
+    return NULL;
+
+  /* Registered last: only an open store can own a run. */
+  self->token = g_uuid_string_random ();
+  g_mutex_lock (&live_tokens_lock);
+  if (live_tokens == NULL)
+    live_tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_add (live_tokens, g_strdup (self->token));
+  g_mutex_unlock (&live_tokens_lock);
+
+  return SC_STORE (g_steal_pointer (&self));
+}

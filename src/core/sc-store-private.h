@@ -1,0 +1,45 @@
+/* sc-store-private.h: the store vtable, for backends
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "sc-store.h"
+
+G_BEGIN_DECLS
+
+struct _ScStoreInterface
+{
+  GTypeInterface parent_iface;
+
+  char         *(*describe)        (ScStore *self);
+  ScUnitRecord *(*begin_unit)      (ScStore *self, const char *product, const char *pid, const char *serial,
+                                    const char *station, const char *operator_name,
+                                    const char *override_reason, GError **error);
+  gboolean      (*set_key)         (ScStore *self, gint64 unit_id, int key_origin,
+                                    const char *public_key_sha256, const char *puk, GError **error);
+  gint64        (*begin_signature) (ScStore *self, gint64 unit_id, const char *dak, GError **error);
+  gboolean      (*record_issue)    (ScStore *self, gint64 signature_id, gint64 unit_id,
+                                    const char *cert_serial, const char *chain_pem, GError **error);
+  gboolean      (*set_pin)         (ScStore *self, gint64 unit_id, GBytes *pin_sealed, const char *pin_mac,
+                                    GError **error);
+  gboolean      (*set_state)       (ScStore *self, gint64 unit_id, ScUnitState state, const char *failure,
+                                    GError **error);
+  gboolean      (*record_step)     (ScStore *self, gint64 unit_id, const ScStepRecord *step, GError **error);
+  gboolean      (*record_print)    (ScStore *self, gint64 unit_id, ScLabelKind kind, gboolean reprint,
+                                    const char *reason, const char *printer, const char *operator_name,
+                                    GError **error);
+  ScUnitRecord *(*find_unit)       (ScStore *self, const char *product, const char *serial, GError **error);
+  GPtrArray    *(*list_units)      (ScStore *self, gint64 since, gint64 until, GError **error);
+  GPtrArray    *(*list_steps)      (ScStore *self, gint64 unit_id, GError **error);
+  GPtrArray    *(*list_prints)     (ScStore *self, gint64 unit_id, GError **error);
+  gboolean      (*audit)           (ScStore *self, const char *actor, const char *action, const char *serial,
+                                    const char *details, GError **error);
+  gboolean      (*audit_verify)    (ScStore *self, guint64 *n_entries, GError **error);
+  gboolean      (*reconcile)       (ScStore *self, ScReconciliation *out, GError **error);
+};
+
+/* The SQLite backend (sc-sqlite-store.c). */
+ScStore *_sc_sqlite_store_open (const char *path, GError **error);
+
+G_END_DECLS

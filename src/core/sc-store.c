@@ -1,0 +1,410 @@
+/* sc-store.c: the store interface, its records, and the URI factory
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "sc-store-private.h"
+
+G_DEFINE_QUARK (sc-store-error-quark, sc_store_error)
+
+G_DEFINE_INTERFACE (ScStore, sc_store, G_TYPE_OBJECT)
+
+static void
+sc_store_default_init (ScStoreInterface *iface)
+{
+}
+
+/**
+ * sc_unit_state_to_string:
+ *
+ * Returns: the state's name as stored in the database; never translated.
+ */
+const char *
+sc_unit_state_to_string (ScUnitState state)
+{
+  switch (state)
+    {
+    case SC_UNIT_STARTED:
+      return "started";
+    case SC_UNIT_KEYED:
+      return "keyed";
+    case SC_UNIT_SIGNED:
+      return "signed";
+    case SC_UNIT_WRITTEN:
+      return "written";
+    case SC_UNIT_VERIFIED:
+      return "verified";
+    case SC_UNIT_LABELLED:
+      return "labelled";
+    case SC_UNIT_COMPLETE:
+      return "complete";
+    case SC_UNIT_FAILED:
+      return "failed";
+    case SC_UNIT_SUPERSEDED:
+      return "superseded";
+    default:
+      g_return_val_if_reached (NULL);
+    }
+}
+
+void
+sc_unit_record_free (ScUnitRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->product);
+  g_free (record->pid);
+  g_free (record->serial);
+  g_free (record->public_key_sha256);
+  g_free (record->puk);
+  g_free (record->cert_serial);
+  g_free (record->chain_pem);
+  g_free (record->dak);
+  g_clear_pointer (&record->pin_sealed, g_bytes_unref);
+  g_free (record->station);
+  g_free (record->operator_name);
+  g_free (record->failure);
+  g_free (record);
+}
+
+void
+sc_step_record_free (ScStepRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->name);
+  g_free (record->error);
+  g_free (record);
+}
+
+void
+sc_print_record_free (ScPrintRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->reason);
+  g_free (record->printer);
+  g_free (record->operator_name);
+  g_free (record);
+}
+
+/**
+ * sc_store_open:
+ * @uri: (nullable): `sqlite:///absolute/path.db`, or %NULL for
+ *   `$XDG_DATA_HOME/setup-console/station.db`
+ *
+ * Returns: (transfer full): the open store, its schema up to date.
+ */
+ScStore *
+sc_store_open (const char  *uri,
+               GError     **error)
+{
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (uri == NULL)
+    {
+      path = g_build_filename (g_get_user_data_dir (), "setup-console", "station.db", NULL);
+      return _sc_sqlite_store_open (path, error);
+    }
+
+  if (g_str_has_prefix (uri, "sqlite://"))
+    {
+      const char *rest = uri + strlen ("sqlite://");
+
+      /* Only a local absolute path: sqlite:///var/lib/x.db. No host part,
+       * no query: nothing else would be honoured, so nothing else is accepted. */
+      if (rest[0] == '/' && strpbrk (rest, "?#") == NULL)
+        path = g_uri_unescape_string (rest, "/");
+      if (path == NULL || path[1] == '\0' || g_str_has_suffix (path, "/"))
+        {
+          g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_ADDRESS,
+                       _("“%s” is not a usable store address; write sqlite:// followed by the "
+                         "absolute path of the database file, for example sqlite:///var/lib/station.db"),
+                       uri);
+          return NULL;
+        }
+      return _sc_sqlite_store_open (path, error);
+    }
+
+  g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_ADDRESS,
+               _("The store address “%s” names a database this Setup Console cannot use; "
+                 "only sqlite:// stores are built so far, so give a sqlite:///path/to/file.db address"),
+               uri);
+  return NULL;
+}
+
+/**
+ * sc_store_describe:
+ *
+ * Returns: (transfer full): a short text naming the store for the operator.
+ */
+char *
+sc_store_describe (ScStore *self)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+
+  return SC_STORE_GET_IFACE (self)->describe (self);
+}
+
+/**
+ * sc_store_begin_unit:
+ *
+ * Returns: (transfer full): the new or resumed record.
+ */
+ScUnitRecord *
+sc_store_begin_unit (ScStore     *self,
+                     const char  *product,
+                     const char  *pid,
+                     const char  *serial,
+                     const char  *station,
+                     const char  *operator_name,
+                     const char  *override_reason,
+                     GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+  g_return_val_if_fail (product != NULL && *product != '\0', NULL);
+  g_return_val_if_fail (serial != NULL && *serial != '\0', NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return SC_STORE_GET_IFACE (self)->begin_unit (self, product, pid, serial, station, operator_name,
+                                                override_reason, error);
+}
+
+gboolean
+sc_store_set_key (ScStore     *self,
+                  gint64       unit_id,
+                  int          key_origin,
+                  const char  *public_key_sha256,
+                  const char  *puk,
+                  GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (unit_id > 0, FALSE);
+  g_return_val_if_fail (public_key_sha256 != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->set_key (self, unit_id, key_origin, public_key_sha256, puk, error);
+}
+
+/**
+ * sc_store_begin_signature:
+ *
+ * Returns: the signature's id, or 0 with @error set.
+ */
+gint64
+sc_store_begin_signature (ScStore     *self,
+                          gint64       unit_id,
+                          const char  *dak,
+                          GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), 0);
+  g_return_val_if_fail (unit_id > 0, 0);
+  g_return_val_if_fail (dak != NULL, 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
+
+  return SC_STORE_GET_IFACE (self)->begin_signature (self, unit_id, dak, error);
+}
+
+gboolean
+sc_store_record_issue (ScStore     *self,
+                       gint64       signature_id,
+                       gint64       unit_id,
+                       const char  *cert_serial,
+                       const char  *chain_pem,
+                       GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (signature_id > 0, FALSE);
+  g_return_val_if_fail (unit_id > 0, FALSE);
+  g_return_val_if_fail (cert_serial != NULL && *cert_serial != '\0', FALSE);
+  g_return_val_if_fail (chain_pem != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->record_issue (self, signature_id, unit_id, cert_serial, chain_pem, error);
+}
+
+gboolean
+sc_store_set_pin (ScStore     *self,
+                  gint64       unit_id,
+                  GBytes      *pin_sealed,
+                  const char  *pin_mac,
+                  GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (unit_id > 0, FALSE);
+  g_return_val_if_fail (pin_sealed != NULL, FALSE);
+  g_return_val_if_fail (pin_mac != NULL && *pin_mac != '\0', FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->set_pin (self, unit_id, pin_sealed, pin_mac, error);
+}
+
+gboolean
+sc_store_set_state (ScStore      *self,
+                    gint64        unit_id,
+                    ScUnitState   state,
+                    const char   *failure,
+                    GError      **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (unit_id > 0, FALSE);
+  g_return_val_if_fail (state >= SC_UNIT_STARTED && state <= SC_UNIT_SUPERSEDED, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->set_state (self, unit_id, state, failure, error);
+}
+
+gboolean
+sc_store_record_step (ScStore             *self,
+                      gint64               unit_id,
+                      const ScStepRecord  *step,
+                      GError             **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (unit_id > 0, FALSE);
+  g_return_val_if_fail (step != NULL && step->name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->record_step (self, unit_id, step, error);
+}
+
+gboolean
+sc_store_record_print (ScStore      *self,
+                       gint64        unit_id,
+                       ScLabelKind   kind,
+                       gboolean      reprint,
+                       const char   *reason,
+                       const char   *printer,
+                       const char   *operator_name,
+                       GError      **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (unit_id > 0, FALSE);
+  g_return_val_if_fail (kind == SC_LABEL_KIND_PRODUCT || kind == SC_LABEL_KIND_PACKAGE, FALSE);
+  /* A reprint is a second label for the same unit: it always needs a reason. */
+  g_return_val_if_fail (!reprint || (reason != NULL && *reason != '\0'), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->record_print (self, unit_id, kind, reprint, reason, printer,
+                                                  operator_name, error);
+}
+
+/**
+ * sc_store_find_unit:
+ *
+ * Returns: (transfer full): the newest record, or %NULL with
+ *   %SC_STORE_ERROR_NOT_FOUND when there is none.
+ */
+ScUnitRecord *
+sc_store_find_unit (ScStore     *self,
+                    const char  *product,
+                    const char  *serial,
+                    GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+  g_return_val_if_fail (serial != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return SC_STORE_GET_IFACE (self)->find_unit (self, product, serial, error);
+}
+
+/**
+ * sc_store_list_units:
+ *
+ * Returns: (transfer full) (element-type ScUnitRecord): the records.
+ */
+GPtrArray *
+sc_store_list_units (ScStore     *self,
+                     gint64       since,
+                     gint64       until,
+                     GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return SC_STORE_GET_IFACE (self)->list_units (self, since, until, error);
+}
+
+/**
+ * sc_store_list_steps:
+ *
+ * Returns: (transfer full) (element-type ScStepRecord): the unit's steps,
+ *   in the order they were recorded.
+ */
+GPtrArray *
+sc_store_list_steps (ScStore     *self,
+                     gint64       unit_id,
+                     GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+  g_return_val_if_fail (unit_id > 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return SC_STORE_GET_IFACE (self)->list_steps (self, unit_id, error);
+}
+
+/**
+ * sc_store_list_prints:
+ *
+ * Returns: (transfer full) (element-type ScPrintRecord): the unit's
+ *   prints, oldest first.
+ */
+GPtrArray *
+sc_store_list_prints (ScStore     *self,
+                      gint64       unit_id,
+                      GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+  g_return_val_if_fail (unit_id > 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return SC_STORE_GET_IFACE (self)->list_prints (self, unit_id, error);
+}
+
+gboolean
+sc_store_audit (ScStore     *self,
+                const char  *actor,
+                const char  *action,
+                const char  *serial,
+                const char  *details,
+                GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (actor != NULL, FALSE);
+  g_return_val_if_fail (action != NULL && *action != '\0', FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->audit (self, actor, action, serial, details, error);
+}
+
+gboolean
+sc_store_audit_verify (ScStore     *self,
+                       guint64     *n_entries,
+                       GError     **error)
+{
+  guint64 dummy = 0;
+
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->audit_verify (self, n_entries ? n_entries : &dummy, error);
+}
+
+gboolean
+sc_store_reconcile (ScStore           *self,
+                    ScReconciliation  *out,
+                    GError           **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->reconcile (self, out, error);
+}

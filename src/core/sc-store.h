@@ -1,0 +1,209 @@
+/* sc-store.h: the station's records
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sc-payload.h"
+#include "sc-profile.h"
+
+G_BEGIN_DECLS
+
+#define SC_STORE_ERROR (sc_store_error_quark ())
+
+typedef enum
+{
+  SC_STORE_ERROR_ADDRESS,      /* the store URI is malformed */
+  SC_STORE_ERROR_OPEN,         /* the database cannot be opened or migrated */
+  SC_STORE_ERROR_FAILED,       /* a query failed; the message keeps the database's own text */
+  SC_STORE_ERROR_DUPLICATE,    /* a unique rule: serial per product, public key, certificate serial, PIN */
+  SC_STORE_ERROR_COMPLETED,    /* the serial was provisioned already; an override with a reason is needed */
+  SC_STORE_ERROR_BUSY,         /* another live process is provisioning this serial now */
+  SC_STORE_ERROR_NOT_FOUND,    /* no such unit */
+  SC_STORE_ERROR_TAMPERED,     /* the audit chain does not verify */
+} ScStoreError;
+
+GQuark sc_store_error_quark (void);
+
+/* Where a unit is in its run. The order matters: a resumed run continues from
+ * the first step after its state. */
+typedef enum
+{
+  SC_UNIT_STARTED = 0,     /* the run has begun: nothing irreversible yet */
+  SC_UNIT_KEYED,           /* the key exists (on the unit, or made here) */
+  SC_UNIT_SIGNED,          /* the certificate is issued and recorded */
+  SC_UNIT_WRITTEN,         /* key (if station-made), chain and PIN committed on the unit */
+  SC_UNIT_VERIFIED,        /* read back and challenged */
+  SC_UNIT_LABELLED,        /* labels rendered and decoded back */
+  SC_UNIT_COMPLETE,        /* labels printed: the unit passes */
+  SC_UNIT_FAILED,          /* stopped with an error; a new run may start over */
+  SC_UNIT_SUPERSEDED,      /* replaced by a re-provisioning with an override */
+} ScUnitState;
+
+const char *sc_unit_state_to_string (ScUnitState state);
+
+/* One unit's record. Strings may be NULL until their step has run. */
+typedef struct
+{
+  gint64       id;
+  char        *product;            /* DeviceTypeId */
+  char        *pid;
+  char        *serial;
+  ScUnitState  state;
+  int          key_origin;         /* ScKeyOrigin, or -1 before the key step */
+  char        *public_key_sha256;  /* hex, of the DER SubjectPublicKeyInfo */
+  char        *puk;
+  char        *cert_serial;        /* hex */
+  char        *chain_pem;          /* leaf first */
+  char        *dak;                /* the DAK's certificate SHA-256, hex */
+  GBytes      *pin_sealed;         /* the PIN under the station secret (sc-station-secret.h) */
+  char        *station;
+  char        *operator_name;
+  char        *failure;            /* the last error sentence, for FAILED */
+  gint64       created;            /* microseconds since the epoch, UTC */
+  gint64       updated;
+} ScUnitRecord;
+
+typedef struct
+{
+  char     *name;
+  gint64    started;
+  gint64    finished;
+  gboolean  ok;
+  char     *error;
+} ScStepRecord;
+
+typedef struct
+{
+  gint64       id;
+  ScLabelKind  kind;
+  gboolean     reprint;
+  char        *reason;             /* reprints only */
+  char        *printer;
+  char        *operator_name;
+  gint64       time;
+} ScPrintRecord;
+
+typedef struct
+{
+  guint64 signatures;              /* DAK signatures made */
+  guint64 signatures_pending;      /* begun but not known to have finished (a crash) */
+  guint64 units_complete;
+  guint64 units_failed;
+  guint64 labels_printed;          /* first prints */
+  guint64 labels_reprinted;
+} ScReconciliation;
+
+void sc_unit_record_free  (ScUnitRecord  *record);
+void sc_step_record_free  (ScStepRecord  *record);
+void sc_print_record_free (ScPrintRecord *record);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScUnitRecord, sc_unit_record_free)
+
+#define SC_TYPE_STORE (sc_store_get_type ())
+
+/* Backends, one file each: SQLite now (sc-sqlite-store.c), PostgreSQL
+ * later, behind this interface. The vtable is in sc-store-private.h. Every
+ * call blocks; a store serialises its own connection, so one store may be
+ * used from several threads. Every change appends to the audit log in the
+ * same transaction, and every transaction is durable when the call returns. */
+G_DECLARE_INTERFACE (ScStore, sc_store, SC, STORE, GObject)
+
+/* sqlite:///path/to/file.db; NULL for the default, station.db in the data dir. */
+ScStore        *sc_store_open            (const char        *uri,
+                                          GError           **error);
+char           *sc_store_describe        (ScStore           *self);
+
+/* Starts a unit's run, or finds the one to resume.
+ * - No live record for (product, serial): inserts one (STARTED) and returns it.
+ * - A record that is neither COMPLETE, FAILED nor SUPERSEDED, owned by a
+ *   process that is gone: returns it to resume (its owner becomes this one).
+ *   Owned by a live process: SC_STORE_ERROR_BUSY.
+ * - A COMPLETE record: with @override_reason, marks it SUPERSEDED and
+ *   inserts a new one (audited with the reason); without, COMPLETED.
+ * FAILED and SUPERSEDED records stay as history. */
+ScUnitRecord   *sc_store_begin_unit      (ScStore           *self,
+                                          const char        *product,
+                                          const char        *pid,
+                                          const char        *serial,
+                                          const char        *station,
+                                          const char        *operator_name,
+                                          const char        *override_reason,
+                                          GError           **error);
+
+gboolean        sc_store_set_key         (ScStore           *self,
+                                          gint64             unit_id,
+                                          int                key_origin,
+                                          const char        *public_key_sha256,
+                                          const char        *puk,
+                                          GError           **error);
+/* Journals a DAK signature about to be made; returns its id. */
+gint64          sc_store_begin_signature (ScStore           *self,
+                                          gint64             unit_id,
+                                          const char        *dak,
+                                          GError           **error);
+/* The signature made: the certificate, and the unit becomes SIGNED. */
+gboolean        sc_store_record_issue    (ScStore           *self,
+                                          gint64             signature_id,
+                                          gint64             unit_id,
+                                          const char        *cert_serial,
+                                          const char        *chain_pem,
+                                          GError           **error);
+/* The PIN, sealed, and its keyed hash for the uniqueness rule. */
+gboolean        sc_store_set_pin         (ScStore           *self,
+                                          gint64             unit_id,
+                                          GBytes            *pin_sealed,
+                                          const char        *pin_mac,
+                                          GError           **error);
+gboolean        sc_store_set_state       (ScStore           *self,
+                                          gint64             unit_id,
+                                          ScUnitState        state,
+                                          const char        *failure,
+                                          GError           **error);
+gboolean        sc_store_record_step     (ScStore           *self,
+                                          gint64             unit_id,
+                                          const ScStepRecord *step,
+                                          GError           **error);
+gboolean        sc_store_record_print    (ScStore           *self,
+                                          gint64             unit_id,
+                                          ScLabelKind        kind,
+                                          gboolean           reprint,
+                                          const char        *reason,
+                                          const char        *printer,
+                                          const char        *operator_name,
+                                          GError           **error);
+
+/* The newest record for (product, serial); NULL product: any product. */
+ScUnitRecord   *sc_store_find_unit       (ScStore           *self,
+                                          const char        *product,
+                                          const char        *serial,
+                                          GError           **error);
+/* Records created in [since, until) (0: unbounded), oldest first. */
+GPtrArray      *sc_store_list_units      (ScStore           *self,
+                                          gint64             since,
+                                          gint64             until,
+                                          GError           **error);
+GPtrArray      *sc_store_list_steps      (ScStore           *self,
+                                          gint64             unit_id,
+                                          GError           **error);
+GPtrArray      *sc_store_list_prints     (ScStore           *self,
+                                          gint64             unit_id,
+                                          GError           **error);
+
+gboolean        sc_store_audit           (ScStore           *self,
+                                          const char        *actor,
+                                          const char        *action,
+                                          const char        *serial,
+                                          const char        *details,
+                                          GError           **error);
+/* Walks the audit chain; on a break, SC_STORE_ERROR_TAMPERED names the
+ * first entry that does not verify. Sets *n_entries. */
+gboolean        sc_store_audit_verify    (ScStore           *self,
+                                          guint64           *n_entries,
+                                          GError           **error);
+gboolean        sc_store_reconcile       (ScStore           *self,
+                                          ScReconciliation  *out,
+                                          GError           **error);
+
+G_END_DECLS

@@ -1,0 +1,109 @@
+/* sc-unit-run.h: one unit, from scan to verified label, as one journaled run
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sc-dak.h"
+#include "sc-printer.h"
+#include "sc-profile.h"
+#include "sc-station-secret.h"
+#include "sc-store.h"
+
+G_BEGIN_DECLS
+
+#define SC_RUN_ERROR (sc_run_error_quark ())
+
+typedef enum
+{
+  SC_RUN_ERROR_WRONG_UNIT,   /* the fixture holds another unit than the one scanned */
+  SC_RUN_ERROR_STATE,        /* the records and the unit disagree in a way a run cannot mend */
+} ScRunError;
+
+GQuark sc_run_error_quark (void);
+
+typedef enum
+{
+  SC_STEP_SCAN,
+  SC_STEP_CONNECT,
+  SC_STEP_KEY,
+  SC_STEP_POLICY,
+  SC_STEP_SIGN,
+  SC_STEP_CHAIN,
+  SC_STEP_WRITE,
+  SC_STEP_READ_BACK,
+  SC_STEP_CHALLENGE,
+  SC_STEP_LABEL,
+  SC_STEP_PRINT,
+  SC_STEP_RECORD,
+  SC_N_STEPS
+} ScStep;
+
+/* "scan", "connect", "key", "policy", "sign", "chain", "write", "read-back",
+ * "challenge", "label", "print", "record" */
+const char *sc_step_get_name  (ScStep step);
+/* The operator's words for it, translated. */
+const char *sc_step_get_title (ScStep step);
+gboolean    sc_step_from_name (const char *name,
+                               ScStep     *step);
+
+/* What a station has: the product, its DAK, the records, the PIN secret, the
+ * printer, the device address, and who works at it. */
+typedef struct
+{
+  ScProfile       *profile;
+  ScDak           *dak;
+  ScStore         *store;
+  ScStationSecret *secret;
+  ScPrinter       *printer;
+  char            *device_uri;       /* NULL: the profile's */
+  char            *station_name;
+  char            *operator_name;
+} ScStation;
+
+ScStation *sc_station_new  (ScProfile        *profile,
+                            ScDak            *dak,
+                            ScStore          *store,
+                            ScStationSecret  *secret,
+                            ScPrinter        *printer,
+                            const char       *device_uri,
+                            const char       *operator_name);
+void       sc_station_free (ScStation        *station);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScStation, sc_station_free)
+
+#define SC_TYPE_UNIT_RUN (sc_unit_run_get_type ())
+
+G_DECLARE_FINAL_TYPE (ScUnitRun, sc_unit_run, SC, UNIT_RUN, GObject)
+
+/* Signals (emitted on the main context the run was created on):
+ *   step-started (ScStep step)
+ *   step-finished (ScStep step, gboolean ok, gint64 duration_us, const char *error)
+ *   step-skipped (ScStep step)     a resumed run found the step done already
+ * Properties: serial, current-step, finished, passed. */
+ScUnitRun   *sc_unit_run_new            (ScStation           *station,
+                                         const char          *serial);
+/* Re-provisioning a serial that completed: needs a reason, recorded. */
+void         sc_unit_run_set_override   (ScUnitRun           *self,
+                                         const char          *reason);
+const char  *sc_unit_run_get_serial     (ScUnitRun           *self);
+gboolean     sc_unit_run_get_resumed    (ScUnitRun           *self);
+gint64       sc_unit_run_get_step_time  (ScUnitRun           *self,
+                                         ScStep               step);
+/* The product and package payloads, once the label step has run. */
+const char  *sc_unit_run_get_payload    (ScUnitRun           *self,
+                                         ScLabelKind          kind);
+
+gboolean     sc_unit_run_run            (ScUnitRun           *self,
+                                         GCancellable        *cancellable,
+                                         GError             **error);
+void         sc_unit_run_run_async      (ScUnitRun           *self,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data);
+gboolean     sc_unit_run_run_finish     (ScUnitRun           *self,
+                                         GAsyncResult        *result,
+                                         GError             **error);
+
+G_END_DECLS
