@@ -14,15 +14,20 @@
 
 /* ---- slot layout ------------------------------------------------------- */
 
-/* Header: magic "SCP1", u32 generation, u32 body length, u32 CRC-32 of the
- * body, u8 flags; all big-endian. The body starts at SLOT_BODY_OFFSET. */
-#define SLOT_MAGIC          "SCP1"
+/* Header, big-endian: magic "SCP2", u32 generation, u32 body length, u8
+ * flags, 3 reserved bytes (0), then u32 CRC-32 over header bytes 0 to 15
+ * followed by the body, so that no bit of the header or the body can change
+ * unnoticed. The body starts at SLOT_BODY_OFFSET. ("SCP1" was the format
+ * whose CRC covered the body only; it is not read.) */
+#define SLOT_MAGIC          "SCP2"
 #define SLOT_MAGIC_SIZE     4
-#define SLOT_HEADER_SIZE    17
+#define SLOT_CRC_OFFSET     16
+#define SLOT_HEADER_SIZE    20
 #define SLOT_BODY_OFFSET    32
 
 #define SLOT_FLAG_LOCKED     0x01u
 #define SLOT_FLAG_DEVICE_KEY 0x02u
+#define SLOT_FLAGS_KNOWN     (SLOT_FLAG_LOCKED | SLOT_FLAG_DEVICE_KEY)
 
 /* Body TLVs. */
 enum
@@ -39,6 +44,7 @@ enum
 
 /* C99 has no static_assert. */
 typedef char body_fits_in_slot[(SLOT_BODY_OFFSET + BODY_MAX <= SCP_SLOT_SIZE) ? 1 : -1];
+typedef char header_fits_in_slot[(SLOT_HEADER_SIZE <= SLOT_BODY_OFFSET) ? 1 : -1];
 typedef char slots_fit_after_otp[(SCP_OTP_OFFSET + SCP_OTP_SIZE <= SCP_SLOT_A) ? 1 : -1];
 
 #define KEK_INFO       "SCP key-at-rest v1"
@@ -58,8 +64,8 @@ typedef struct
 {
   uint32_t generation;
   uint32_t body_len;
-  uint32_t body_crc;
   uint8_t  flags;
+  uint32_t crc;        /* over the header's other fields and the body */
 } slot_header;
 
 struct scp_agent
@@ -223,6 +229,32 @@ slot_base (int slot)
 
 /* ---- flash ------------------------------------------------------------- */
 
+/* The header's bytes from @header: bytes 0 to 15 (what the CRC covers) and
+ * the CRC field as @header->crc has it. */
+static void
+encode_header (const slot_header *header, uint8_t raw[SLOT_HEADER_SIZE])
+{
+  memcpy (raw, SLOT_MAGIC, SLOT_MAGIC_SIZE);
+  put32 (raw + 4, header->generation);
+  put32 (raw + 8, header->body_len);
+  raw[12] = header->flags;
+  raw[13] = raw[14] = raw[15] = 0;
+  put32 (raw + SLOT_CRC_OFFSET, header->crc);
+}
+
+static uint32_t
+slot_crc (const uint8_t raw[SLOT_HEADER_SIZE], const uint8_t *body, size_t body_len)
+{
+  return scp_crc32 (scp_crc32 (0, raw, SLOT_CRC_OFFSET), body, body_len);
+}
+
+static int
+same_header (const slot_header *a, const slot_header *b)
+{
+  return a->generation == b->generation && a->body_len == b->body_len && a->flags == b->flags &&
+         a->crc == b->crc;
+}
+
 /* Reads slot @slot's header and body (into self->body) and checks them.
  * Returns 1 when the slot holds valid material, 0 when it does not, -1 when
  * the storage cannot be read. */
@@ -239,13 +271,14 @@ read_slot (scp_agent *self, int slot, slot_header *header)
     return 0;
   header->generation = get32 (raw + 4);
   header->body_len = get32 (raw + 8);
-  header->body_crc = get32 (raw + 12);
-  header->flags = raw[16];
-  if (header->generation == 0 || header->body_len == 0 || header->body_len > BODY_MAX)
+  header->flags = raw[12];
+  header->crc = get32 (raw + SLOT_CRC_OFFSET);
+  if (header->generation == 0 || header->body_len == 0 || header->body_len > BODY_MAX ||
+      (header->flags & ~SLOT_FLAGS_KNOWN) != 0 || raw[13] != 0 || raw[14] != 0 || raw[15] != 0)
     return 0;
   if (st->read (st->ctx, base + SLOT_BODY_OFFSET, self->body, header->body_len) != 0)
     return -1;
-  if (scp_crc32 (0, self->body, header->body_len) != header->body_crc)
+  if (slot_crc (raw, self->body, header->body_len) != header->crc)
     {
       wipe (self->body, header->body_len);
       return 0;
@@ -253,47 +286,115 @@ read_slot (scp_agent *self, int slot, slot_header *header)
   return 1;
 }
 
+/* Finds the active slot as a boot does: the valid slot with the higher
+ * generation, or none. Returns 0, or -1 when the storage cannot be read
+ * (then nothing changes). Uses self->body. */
+static int
+scan_slots (scp_agent *self)
+{
+  slot_header header, best_header;
+  int best = -1;
+
+  memset (&best_header, 0, sizeof best_header);
+  for (int slot = 0; slot < 2; slot++)
+    {
+      int r = read_slot (self, slot, &header);
+
+      if (r < 0)
+        {
+          wipe (self->body, sizeof self->body);
+          return -1;
+        }
+      if (r == 1 && (best < 0 || header.generation > best_header.generation))
+        {
+          best = slot;
+          best_header = header;
+        }
+    }
+  wipe (self->body, sizeof self->body);
+  self->active = best;
+  if (best >= 0)
+    self->stored = best_header;
+  else
+    memset (&self->stored, 0, sizeof self->stored);
+  return 0;
+}
+
+/* Clears the magic of slot @slot again, after a write that may have landed
+ * although it failed. */
+static void
+invalidate_slot (scp_agent *self, int slot)
+{
+  const scp_storage *st = self->storage;
+  static const uint8_t no_magic[SLOT_MAGIC_SIZE] = { 0 };
+
+  if (st->write (st->ctx, slot_base (slot), no_magic, sizeof no_magic) == 0)
+    st->sync (st->ctx);
+}
+
 /* Writes self->body (@header->body_len bytes) into slot @slot so that a cut
  * at any point leaves the slot invalid or complete: the magic is cleared
  * first and written last, with a sync after every step; then reads it back.
- * Returns 0 or an scp_error. */
+ * Sets @header->crc. Returns 0 or an scp_error.
+ *
+ * On failure the agent's idea of the active slot is what a boot would pick:
+ * once the magic may have landed the slot is invalidated again, and if even
+ * that fails the slots are read again as at boot, so that the unit never
+ * answers with one slot's material and reboots into the other's. */
 static int
-write_slot (scp_agent *self, int slot, const slot_header *header)
+write_slot (scp_agent *self, int slot, slot_header *header)
 {
   const scp_storage *st = self->storage;
   static const uint8_t no_magic[SLOT_MAGIC_SIZE] = { 0 };
   uint8_t raw[SLOT_HEADER_SIZE];
   uint32_t base = slot_base (slot);
   slot_header check;
+  const char *message;
 
-  memcpy (raw, SLOT_MAGIC, SLOT_MAGIC_SIZE);
-  put32 (raw + 4, header->generation);
-  put32 (raw + 8, header->body_len);
-  put32 (raw + 12, header->body_crc);
-  raw[16] = header->flags;
+  header->crc = 0;
+  encode_header (header, raw);
+  header->crc = slot_crc (raw, self->body, header->body_len);
+  put32 (raw + SLOT_CRC_OFFSET, header->crc);
 
   if (st->write (st->ctx, base, no_magic, sizeof no_magic) != 0 || st->sync (st->ctx) != 0)
-    return fail (self, SCP_ERR_STORAGE, "flash write failed (invalidating the slot)");
+    {
+      message = "flash write failed (invalidating the slot)";
+      goto failed;
+    }
   if (st->write (st->ctx, base + SLOT_BODY_OFFSET, self->body, header->body_len) != 0 ||
       st->sync (st->ctx) != 0)
-    return fail (self, SCP_ERR_STORAGE, "flash write failed (slot body)");
+    {
+      message = "flash write failed (slot body)";
+      goto failed;
+    }
   if (st->write (st->ctx, base + SLOT_MAGIC_SIZE, raw + SLOT_MAGIC_SIZE,
                  SLOT_HEADER_SIZE - SLOT_MAGIC_SIZE) != 0 ||
       st->sync (st->ctx) != 0)
-    return fail (self, SCP_ERR_STORAGE, "flash write failed (slot header)");
+    {
+      message = "flash write failed (slot header)";
+      goto failed;
+    }
   if (st->write (st->ctx, base, raw, SLOT_MAGIC_SIZE) != 0 || st->sync (st->ctx) != 0)
-    return fail (self, SCP_ERR_STORAGE, "flash write failed (slot magic)");
+    {
+      /* The magic may be in place all the same. */
+      message = "flash write failed (slot magic)";
+      invalidate_slot (self, slot);
+      goto failed;
+    }
 
-  if (read_slot (self, slot, &check) != 1 || check.generation != header->generation ||
-      check.body_len != header->body_len || check.body_crc != header->body_crc ||
-      check.flags != header->flags)
+  if (read_slot (self, slot, &check) != 1 || !same_header (&check, header))
     {
       /* Never leave a slot behind that we did not mean to write. */
-      if (st->write (st->ctx, base, no_magic, sizeof no_magic) == 0)
-        st->sync (st->ctx);
-      return fail (self, SCP_ERR_STORAGE, "flash verify failed after writing");
+      message = "flash verify failed after writing";
+      invalidate_slot (self, slot);
+      goto failed;
     }
   return 0;
+
+failed:
+  /* self->body is the caller's to wipe; scan_slots reads slots into it. */
+  scan_slots (self);
+  return fail (self, SCP_ERR_STORAGE, message);
 }
 
 /* Loads the active slot into self->body. Returns 0 or an scp_error. */
@@ -308,9 +409,11 @@ load_active (scp_agent *self)
   r = read_slot (self, self->active, &header);
   if (r < 0)
     return fail (self, SCP_ERR_STORAGE, "flash read failed");
-  if (r == 0 || header.generation != self->stored.generation ||
-      header.body_crc != self->stored.body_crc)
-    return fail (self, SCP_ERR_STORAGE, "stored material is damaged");
+  if (r == 0 || !same_header (&header, &self->stored))
+    {
+      wipe (self->body, sizeof self->body);
+      return fail (self, SCP_ERR_STORAGE, "stored material is damaged");
+    }
   return 0;
 }
 
@@ -619,9 +722,10 @@ do_commit (scp_agent *self, const uint8_t *p, size_t len, size_t *out_len)
 
   header.generation = self->active >= 0 ? self->stored.generation + 1 : 1;
   header.body_len = (uint32_t) off;
-  header.body_crc = scp_crc32 (0, self->body, off);
   header.flags = self->key_origin == KEY_ORIGIN_DEVICE ? SLOT_FLAG_DEVICE_KEY : 0;
 
+  /* On failure write_slot has made self->active what a boot would pick:
+   * almost always the old slot, but the new one if the flash kept it. */
   code = write_slot (self, self->active == 0 ? 1 : 0, &header);
   wipe (self->body, sizeof self->body);
   if (code != 0)
@@ -644,6 +748,11 @@ do_read_back (scp_agent *self, const uint8_t *p, size_t len, size_t *out_len)
   uint8_t gen[4], pub[SPKI_MAX], chain_hash[32], pin_hash[32], locked, origin;
   size_t key_len = 0, off;
   int code, pub_len;
+
+  /* The PIN's hash is for the console's check right after COMMIT. A locked
+   * unit has shipped or is about to: an unsalted hash of a short PIN would
+   * give the PIN away to anyone with a cable, so it is left out. */
+  locked = is_locked (self) ? 1 : 0;
 
   (void) p;
   if (len != 0)
@@ -668,20 +777,21 @@ do_read_back (scp_agent *self, const uint8_t *p, size_t len, size_t *out_len)
   wipe (self->plain_key, sizeof self->plain_key);
   if (pub_len <= 0 ||
       cr->sha256 (cr->ctx, chain, chain_len, chain_hash) != 0 ||
-      cr->sha256 (cr->ctx, pin, pin_len, pin_hash) != 0)
+      (!locked && cr->sha256 (cr->ctx, pin, pin_len, pin_hash) != 0))
     {
       wipe (self->body, sizeof self->body);
+      wipe (pin_hash, sizeof pin_hash);
       return fail (self, SCP_ERR_CRYPTO, "cannot read back the stored material");
     }
   wipe (self->body, sizeof self->body);
 
   put32 (gen, self->stored.generation);
-  locked = (self->stored.flags & SLOT_FLAG_LOCKED) ? 1 : 0;
   origin = (self->stored.flags & SLOT_FLAG_DEVICE_KEY) ? KEY_ORIGIN_DEVICE : KEY_ORIGIN_STATION;
   off = scp_tlv_put (self->reply, 0, SCP_MAX_PAYLOAD, SCP_TAG_GENERATION, gen, 4);
   off = scp_tlv_put (self->reply, off, SCP_MAX_PAYLOAD, SCP_TAG_PUBKEY, pub, (uint16_t) pub_len);
   off = scp_tlv_put (self->reply, off, SCP_MAX_PAYLOAD, SCP_TAG_CHAIN_SHA256, chain_hash, 32);
-  off = scp_tlv_put (self->reply, off, SCP_MAX_PAYLOAD, SCP_TAG_PIN_SHA256, pin_hash, 32);
+  if (!locked)
+    off = scp_tlv_put (self->reply, off, SCP_MAX_PAYLOAD, SCP_TAG_PIN_SHA256, pin_hash, 32);
   off = scp_tlv_put (self->reply, off, SCP_MAX_PAYLOAD, SCP_TAG_LOCKED, &locked, 1);
   off = scp_tlv_put (self->reply, off, SCP_MAX_PAYLOAD, SCP_TAG_KEY_ORIGIN, &origin, 1);
   wipe (pin_hash, sizeof pin_hash);
@@ -743,6 +853,7 @@ do_lock (scp_agent *self, const uint8_t *p, size_t len, size_t *out_len)
       header = self->stored;
       header.generation++;
       header.flags |= SLOT_FLAG_LOCKED;
+      /* On failure self->active is what a boot would pick, as for COMMIT. */
       code = write_slot (self, self->active == 0 ? 1 : 0, &header);
       wipe (self->body, sizeof self->body);
       if (code != 0)
@@ -831,8 +942,6 @@ scp_agent *
 scp_agent_new (const scp_agent_config *config, const scp_storage *storage, const scp_crypto *crypto)
 {
   scp_agent *self;
-  slot_header header;
-  int best = -1;
 
   if (config == NULL || storage == NULL || crypto == NULL || storage->size < SCP_FLASH_SIZE)
     return NULL;
@@ -853,23 +962,11 @@ scp_agent_new (const scp_agent_config *config, const scp_storage *storage, const
   self->crypto = crypto;
   self->active = -1;
 
-  for (int slot = 0; slot < 2; slot++)
+  if (scan_slots (self) != 0)
     {
-      int r = read_slot (self, slot, &header);
-
-      if (r < 0)
-        {
-          scp_agent_free (self);
-          return NULL;
-        }
-      if (r == 1 && (best < 0 || header.generation > self->stored.generation))
-        {
-          best = slot;
-          self->stored = header;
-        }
+      scp_agent_free (self);
+      return NULL;
     }
-  self->active = best;
-  wipe (self->body, sizeof self->body);
   return self;
 }
 

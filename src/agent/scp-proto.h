@@ -96,7 +96,7 @@ enum scp_caps
 
 /* Timeouts and retries (milliseconds), see docs/device-protocol.md. */
 #define SCP_TIMEOUT_MS        2000
-#define SCP_TIMEOUT_SLOW_MS   15000  /* KEYGEN, COMMIT: key generation, flash writes */
+#define SCP_TIMEOUT_SLOW_MS   15000  /* KEYGEN, COMMIT, LOCK, CHALLENGE: key work, flash writes */
 #define SCP_RETRIES           3
 
 /* Largest values a unit must store. */

@@ -97,6 +97,8 @@ static struct
   unsigned           tcp_port;
   unsigned long      drop_frame;     /* 0: none */
   unsigned long      corrupt_frame;  /* 0: none */
+  int                drop_type;      /* or the response to the first such request; -1: none */
+  int                corrupt_type;
   int                disconnect_type;  /* -1: none */
   unsigned           slow_flash_ms;
   int                power_loss_in_commit;
@@ -112,8 +114,10 @@ static struct
   int                in_commit;
   unsigned long      responses;
   int                disconnect_done;
+  int                drop_done;
+  int                corrupt_done;
   sigset_t           wait_mask;  /* the signal mask while waiting for input */
-} sim = { .disconnect_type = -1 };
+} sim = { .disconnect_type = -1, .drop_type = -1, .corrupt_type = -1 };
 
 static volatile sig_atomic_t stop_requested;
 
@@ -166,8 +170,9 @@ flash_write (void *ctx, uint32_t offset, const uint8_t *buf, size_t len)
       while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
         ;
     }
-  /* The agent writes a slot's header at the slot's first byte and its body
-   * after it; the first write elsewhere during COMMIT is the body. */
+  /* A slot update clears the slot's magic (at the slot's first byte), then
+   * writes the body, the rest of the header and the magic: the first write
+   * not at a slot's first byte during COMMIT is the body. */
   if (sim.power_loss_in_commit && sim.in_commit && offset != SCP_SLOT_A && offset != SCP_SLOT_B)
     {
       sim.file->write (sim.file->ctx, offset, buf, len / 2);
@@ -330,17 +335,24 @@ handle_frame (const uint8_t *data, size_t len, int out_fd)
   wipe (echo, sizeof echo);
   fprintf (stderr, PROG ": %s: %s\n", what, result);
 
-  if (sim.drop_frame != 0 && sim.responses == sim.drop_frame)
+  if ((sim.drop_frame != 0 && sim.responses == sim.drop_frame) ||
+      (status == SCP_FRAME_OK && req.type == sim.drop_type && !sim.drop_done))
     {
+      if (sim.drop_type >= 0)
+        sim.drop_done = 1;
       fprintf (stderr, PROG ": response %lu dropped (--drop-frame)\n", sim.responses);
       return END_NONE;
     }
-  if (sim.corrupt_frame != 0 && sim.responses == sim.corrupt_frame && n >= 2)
+  if (((sim.corrupt_frame != 0 && sim.responses == sim.corrupt_frame) ||
+       (status == SCP_FRAME_OK && req.type == sim.corrupt_type && !sim.corrupt_done)) &&
+      n >= 2)
     {
       size_t at = (n - 1) / 2;
       uint8_t v = out[at] ^ 0x01;
 
       out[at] = v != 0 ? v : (uint8_t) (out[at] ^ 0x02);
+      if (sim.corrupt_type >= 0)
+        sim.corrupt_done = 1;
       fprintf (stderr, PROG ": response %lu corrupted at byte %zu (--corrupt-frame)\n",
                sim.responses, at);
     }
@@ -532,8 +544,10 @@ usage (FILE *f)
     "Faults:\n"
     "  --no-keygen            no on-device key generation (KEYGEN: NOT_SUPPORTED)\n"
     "  --no-lock              no LOCK (LOCK: NOT_SUPPORTED)\n"
-    "  --drop-frame N         do not send the N-th response (1-based, all responses count)\n"
-    "  --corrupt-frame N      flip a byte in the N-th response\n"
+    "  --drop-frame N|CMD     do not send the N-th response (1-based, all responses\n"
+    "                         count), or the response to the first CMD request\n"
+    "  --corrupt-frame N|CMD  flip a byte in the N-th response, or in the response\n"
+    "                         to the first CMD request\n"
     "  --disconnect-at CMD    when the first CMD request (HELLO, KEYGEN, PUT_KEY,\n"
     "                         PUT_CHAIN, PUT_PIN, COMMIT, READ_BACK, CHALLENGE, LOCK,\n"
     "                         READ_CHAIN) arrives, close the connection without an\n"
@@ -602,6 +616,16 @@ parse_request (const char *text)
     if (strcasecmp (text, request_names[i].name) == 0)
       return request_names[i].type;
   return -1;
+}
+
+/* A response number from 1 (into *number) or a request name (into *type). */
+static int
+parse_response (const char *text, unsigned long *number, int *type)
+{
+  if (text[0] >= '0' && text[0] <= '9')
+    return parse_count (text, ULONG_MAX, number) == 0 && *number != 0 ? 0 : -1;
+  *type = parse_request (text);
+  return *type >= 0 ? 0 : -1;
 }
 
 enum
@@ -696,12 +720,14 @@ main (int argc, char **argv)
         case OPT_NO_KEYGEN: config.caps &= ~(uint32_t) SCP_CAP_KEYGEN; break;
         case OPT_NO_LOCK: config.caps &= ~(uint32_t) SCP_CAP_LOCK; break;
         case OPT_DROP_FRAME:
-          if (parse_count (optarg, ULONG_MAX, &sim.drop_frame) != 0 || sim.drop_frame == 0)
-            return bad_usage ("--drop-frame takes a response number from 1, not '%s'", optarg);
+          if (parse_response (optarg, &sim.drop_frame, &sim.drop_type) != 0)
+            return bad_usage ("--drop-frame takes a response number from 1 or a request name "
+                              "such as COMMIT, not '%s'", optarg);
           break;
         case OPT_CORRUPT_FRAME:
-          if (parse_count (optarg, ULONG_MAX, &sim.corrupt_frame) != 0 || sim.corrupt_frame == 0)
-            return bad_usage ("--corrupt-frame takes a response number from 1, not '%s'", optarg);
+          if (parse_response (optarg, &sim.corrupt_frame, &sim.corrupt_type) != 0)
+            return bad_usage ("--corrupt-frame takes a response number from 1 or a request name "
+                              "such as COMMIT, not '%s'", optarg);
           break;
         case OPT_DISCONNECT_AT:
           sim.disconnect_type = parse_request (optarg);

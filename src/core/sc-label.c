@@ -47,6 +47,8 @@ struct _ScLabelLayout
   double       text_size;
   double       banner_text_size;
   guint        text_y;
+
+  cairo_surface_t *verified;   /* a raster that decoded back to the payload */
 };
 
 G_DEFINE_FINAL_TYPE (ScLabelLayout, sc_label_layout, G_TYPE_OBJECT)
@@ -233,6 +235,7 @@ sc_label_layout_finalize (GObject *object)
   ScLabelLayout *self = SC_LABEL_LAYOUT (object);
 
   g_clear_pointer (&self->symbol, sc_symbol_unref);
+  g_clear_pointer (&self->verified, cairo_surface_destroy);
   g_free (self->icon_path);
   for (guint i = 0; i < G_N_ELEMENTS (self->lines); i++)
     g_free (self->lines[i]);
@@ -577,6 +580,13 @@ sc_label_layout_verify (ScLabelLayout    *self,
   ok = compare ("zxing-cpp", got, got_len, payload, self->kind, error);
   if (got != NULL)
     sc_clear_secret_string (&got);
+
+  /* Kept, so printing it needs no second render and decode. */
+  if (ok && raster != self->verified)
+    {
+      g_clear_pointer (&self->verified, cairo_surface_destroy);
+      self->verified = cairo_surface_reference (raster);
+    }
   return ok;
 }
 
@@ -734,12 +744,18 @@ sc_label_layout_write (ScLabelLayout  *self,
   g_return_val_if_fail (SC_IS_LABEL_LAYOUT (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  /* Every label is read back before it exists anywhere else. */
-  raster = sc_label_layout_render (self);
-  if (!sc_label_layout_verify (self, raster, error))
+  /* Every label is read back before it exists anywhere else; a raster
+   * verified already is not verified twice. */
+  if (self->verified != NULL)
+    raster = cairo_surface_reference (self->verified);
+  else
     {
-      cairo_surface_destroy (raster);
-      return FALSE;
+      raster = sc_label_layout_render (self);
+      if (!sc_label_layout_verify (self, raster, error))
+        {
+          cairo_surface_destroy (raster);
+          return FALSE;
+        }
     }
 
   switch (format)

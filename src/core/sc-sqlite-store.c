@@ -1080,18 +1080,18 @@ out:
 }
 
 static gboolean
-record_step (ScStore             *store,
-             gint64               unit_id,
-             const ScStepRecord  *step,
-             GError             **error)
+record_steps (ScStore             *store,
+              gint64               unit_id,
+              const ScStepRecord  *steps,
+              guint                n_steps,
+              GError             **error)
 {
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUnitRecord) unit = NULL;
-  g_autoptr(sqlite3_stmt) insert = NULL;
   g_autoptr(sqlite3_stmt) touch = NULL;
-  g_autofree char *details = NULL;
-  const char *what = _("record the step");
+  g_autoptr(GString) details = g_string_new (NULL);
+  const char *what = _("record the steps");
   gint64 now = g_get_real_time ();
   gboolean ok = FALSE;
 
@@ -1101,19 +1101,31 @@ record_step (ScStore             *store,
   if (unit == NULL)
     goto out;
 
-  insert = prepare (self,
-                    "INSERT INTO steps (unit_id, name, started, finished, ok, error) VALUES (?, ?, ?, ?, ?, ?)",
-                    what, error);
-  if (insert == NULL)
-    goto out;
-  sqlite3_bind_int64 (insert, 1, unit_id);
-  bind_text (insert, 2, step->name);
-  sqlite3_bind_int64 (insert, 3, step->started);
-  sqlite3_bind_int64 (insert, 4, step->finished);
-  sqlite3_bind_int (insert, 5, step->ok ? 1 : 0);
-  bind_text (insert, 6, step->error);
-  if (!step_done (self, insert, what, error))
-    goto out;
+  g_string_printf (details, "unit %" G_GINT64_FORMAT, unit_id);
+  for (guint i = 0; i < n_steps; i++)
+    {
+      const ScStepRecord *step = &steps[i];
+      g_autoptr(sqlite3_stmt) insert = NULL;
+
+      insert = prepare (self,
+                        "INSERT INTO steps (unit_id, name, started, finished, ok, error) VALUES (?, ?, ?, ?, ?, ?)",
+                        what, error);
+      if (insert == NULL)
+        goto out;
+      sqlite3_bind_int64 (insert, 1, unit_id);
+      bind_text (insert, 2, step->name);
+      sqlite3_bind_int64 (insert, 3, step->started);
+      sqlite3_bind_int64 (insert, 4, step->finished);
+      sqlite3_bind_int (insert, 5, step->ok ? 1 : 0);
+      bind_text (insert, 6, step->error);
+      if (!step_done (self, insert, what, error))
+        goto out;
+
+      if (step->ok)
+        g_string_append_printf (details, ", step %s passed", step->name);
+      else
+        g_string_append_printf (details, ", step %s failed: %s", step->name, step->error ? step->error : "-");
+    }
 
   touch = prepare (self, "UPDATE units SET updated = ? WHERE id = ?", what, error);
   if (touch == NULL)
@@ -1123,12 +1135,7 @@ record_step (ScStore             *store,
   if (!update_unit (self, touch, unit_id, what, error))
     goto out;
 
-  if (step->ok)
-    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", step %s passed", unit_id, step->name);
-  else
-    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", step %s failed: %s",
-                               unit_id, step->name, step->error ? step->error : "-");
-  ok = append_audit (self, now, unit_actor (self, unit), "step", unit->serial, details, error);
+  ok = append_audit (self, now, unit_actor (self, unit), "steps", unit->serial, details->str, error);
 
 out:
   return tx_end (self, ok, ok ? error : NULL);
@@ -1575,7 +1582,7 @@ store_iface_init (ScStoreInterface *iface)
   iface->record_issue = record_issue;
   iface->set_pin = set_pin;
   iface->set_state = set_state;
-  iface->record_step = record_step;
+  iface->record_steps = record_steps;
   iface->record_print = record_print;
   iface->find_unit = find_unit;
   iface->list_units = list_units;

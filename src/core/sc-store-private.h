@@ -25,7 +25,8 @@ struct _ScStoreInterface
                                     GError **error);
   gboolean      (*set_state)       (ScStore *self, gint64 unit_id, ScUnitState state, const char *failure,
                                     GError **error);
-  gboolean      (*record_step)     (ScStore *self, gint64 unit_id, const ScStepRecord *step, GError **error);
+  gboolean      (*record_steps)    (ScStore *self, gint64 unit_id, const ScStepRecord *steps, guint n_steps,
+                                    GError **error);
   gboolean      (*record_print)    (ScStore *self, gint64 unit_id, ScLabelKind kind, gboolean reprint,
                                     const char *reason, const char *printer, const char *operator_name,
                                     GError **error);

@@ -262,17 +262,16 @@ sc_store_set_state (ScStore      *self,
 }
 
 gboolean
-sc_store_record_step (ScStore             *self,
-                      gint64               unit_id,
-                      const ScStepRecord  *step,
-                      GError             **error)
+sc_store_record_steps (ScStore             *self,
+                       gint64               unit_id,
+                       const ScStepRecord  *steps,
+                       guint                n_steps,
+                       GError             **error)
 {
   g_return_val_if_fail (SC_IS_STORE (self), FALSE);
-  g_return_val_if_fail (unit_id > 0, FALSE);
-  g_return_val_if_fail (step != NULL && step->name != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_return_val_if_fail (steps != NULL || n_steps == 0, FALSE);
 
-  return SC_STORE_GET_IFACE (self)->record_step (self, unit_id, step, error);
+  return SC_STORE_GET_IFACE (self)->record_steps (self, unit_id, steps, n_steps, error);
 }
 
 gboolean

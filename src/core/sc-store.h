@@ -161,9 +161,12 @@ gboolean        sc_store_set_state       (ScStore           *self,
                                           ScUnitState        state,
                                           const char        *failure,
                                           GError           **error);
-gboolean        sc_store_record_step     (ScStore           *self,
+/* Several steps of one run in one transaction (a run records its steps as
+ * it ends, so the journal's own writes stay few). */
+gboolean        sc_store_record_steps    (ScStore           *self,
                                           gint64             unit_id,
-                                          const ScStepRecord *step,
+                                          const ScStepRecord *steps,
+                                          guint              n_steps,
                                           GError           **error);
 gboolean        sc_store_record_print    (ScStore           *self,
                                           gint64             unit_id,

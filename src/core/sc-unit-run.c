@@ -126,7 +126,9 @@ struct _ScUnitRun
   gboolean         resumed;
   gint64           step_started;
   gint64           step_time[SC_N_STEPS];
+  GArray          *step_records;   /* ScStepRecord, written to the store as the run ends */
   char            *payloads[2];
+  ScLabelLayout   *layouts[2];     /* rendered and decoded back by the label step */
 
   /* The run's working state. */
   ScUnitRecord    *record;
@@ -159,6 +161,11 @@ sc_unit_run_finalize (GObject *object)
   g_main_context_unref (self->context);
   sc_clear_secret_string (&self->payloads[0]);
   sc_clear_secret_string (&self->payloads[1]);
+  g_clear_object (&self->layouts[0]);
+  g_clear_object (&self->layouts[1]);
+  for (guint i = 0; i < self->step_records->len; i++)
+    g_free (g_array_index (self->step_records, ScStepRecord, i).error);
+  g_array_unref (self->step_records);
   g_clear_pointer (&self->record, sc_unit_record_free);
   g_clear_object (&self->device);
   g_clear_object (&self->flasher);
@@ -225,6 +232,7 @@ sc_unit_run_init (ScUnitRun *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->state = SC_UNIT_STARTED;
+  self->step_records = g_array_new (FALSE, TRUE, sizeof (ScStepRecord));
 }
 
 ScUnitRun *
@@ -369,25 +377,16 @@ step_end (ScUnitRun  *self,
   ScStepRecord record = { 0 };
   gint64 duration = g_get_monotonic_time () - self->step_started;
 
+  /* Step times are kept and written in one go as the run ends: the journal
+   * proper is the unit's state, written before every irreversible step. A
+   * crash loses the timings of the run it cut short, not its state. */
   self->step_time[step] = duration;
   record.name = (char *) steps[step].name;
   record.started = g_get_real_time () - duration;
   record.finished = g_get_real_time ();
   record.ok = failure == NULL;
-  record.error = failure ? failure->message : NULL;
-
-  if (self->record != NULL)
-    {
-      g_autoptr(GError) store_error = NULL;
-
-      if (!sc_store_record_step (self->station->store, self->record->id, &record, &store_error) &&
-          failure == NULL)
-        {
-          emit (self, STEP_FINISHED, step, FALSE, duration, store_error->message);
-          g_propagate_error (error, g_steal_pointer (&store_error));
-          return FALSE;
-        }
-    }
+  record.error = failure ? g_strdup (failure->message) : NULL;
+  g_array_append_val (self->step_records, record);
 
   emit (self, STEP_FINISHED, step, failure == NULL, duration, failure ? failure->message : NULL);
   if (failure != NULL)
@@ -521,8 +520,11 @@ do_key (ScUnitRun     *self,
   fingerprint = sc_key_fingerprint (key);
   /* A key that is not P-256 has no PUK; the policy step says why. */
   puk = sc_key_get_puk (key, NULL);
-  return sc_store_set_key (self->station->store, self->record->id, origin, fingerprint, puk, error) &&
-         set_state (self, SC_UNIT_KEYED, error);
+  /* The store moves a STARTED unit to KEYED in the same transaction. */
+  if (!sc_store_set_key (self->station->store, self->record->id, origin, fingerprint, puk, error))
+    return FALSE;
+  self->state = MAX (self->state, SC_UNIT_KEYED);
+  return TRUE;
 }
 
 static gboolean
@@ -652,6 +654,7 @@ do_label (ScUnitRun  *self,
       cairo_surface_destroy (raster);
       if (!ok)
         return FALSE;
+      g_set_object (&self->layouts[kind], layout);
     }
   return set_state (self, SC_UNIT_LABELLED, error);
 }
@@ -687,10 +690,16 @@ do_print (ScUnitRun     *self,
       if (printed)
         continue;
 
-      payload = sc_payload_parse (self->payloads[kind], NULL, error);
-      if (payload == NULL)
-        return FALSE;
-      layout = sc_label_layout_new_for_profile (profile, payload, sc_dak_is_training (self->station->dak), error);
+      if (self->layouts[kind] != NULL)
+        layout = g_object_ref (self->layouts[kind]);
+      else
+        {
+          payload = sc_payload_parse (self->payloads[kind], NULL, error);
+          if (payload == NULL)
+            return FALSE;
+          layout = sc_label_layout_new_for_profile (profile, payload, sc_dak_is_training (self->station->dak),
+                                                    error);
+        }
       job = g_strdup_printf ("%s-%s", self->serial, sc_label_kind_to_string (kind));
       if (layout == NULL ||
           !sc_printer_print (self->station->printer, layout, job, cancellable, error) ||
@@ -858,9 +867,8 @@ run_steps (ScUnitRun     *self,
 
   STEP (self, SC_STEP_LABEL, do_label (self, &local_error));
   STEP (self, SC_STEP_PRINT, do_print (self, cancellable, &local_error));
-  STEP (self, SC_STEP_RECORD,
-        set_state (self, SC_UNIT_COMPLETE, &local_error) &&
-        sc_store_audit (station->store, station->operator_name, "complete", self->serial, NULL, &local_error));
+  /* The store audits the state change itself. */
+  STEP (self, SC_STEP_RECORD, set_state (self, SC_UNIT_COMPLETE, &local_error));
   return TRUE;
 }
 
@@ -887,6 +895,16 @@ sc_unit_run_run (ScUnitRun     *self,
 
       if (!sc_store_set_state (self->station->store, self->record->id, state, local_error->message, &store_error))
         g_warning ("Cannot record the failure of unit %s: %s", self->serial, store_error->message);
+    }
+
+  if (self->record != NULL && self->step_records->len > 0)
+    {
+      g_autoptr(GError) store_error = NULL;
+
+      if (!sc_store_record_steps (self->station->store, self->record->id,
+                                  (const ScStepRecord *) (gpointer) self->step_records->data,
+                                  self->step_records->len, &store_error))
+        g_warning ("Cannot record the steps of unit %s: %s", self->serial, store_error->message);
     }
 
   /* The station's copy of a key never outlives the run. */

@@ -4,7 +4,9 @@
  * Everything the agent answers is checked with code it did not use: CSRs
  * and signatures with OpenSSL's verifiers and the openssl program, hashes
  * with GLib's GChecksum. Torn writes come from a storage wrapper that stops
- * writing after a byte budget, as a power cut would.
+ * writing after a byte budget, as a power cut would; the same wrapper can
+ * fail the write of a slot's magic, or the sync after it, with the bytes
+ * already in place, as a flash that reports an error late would.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -30,6 +32,19 @@
 #define OID_DSN  "1.3.6.1.4.1.4843.1.1"
 #define OID_DTID "1.3.6.1.4.1.4843.1.3"
 
+/* The slot format of docs/device-protocol.md, section 7. */
+#define SLOT_MAGIC        "SCP2"
+#define SLOT_HEADER_SIZE  20
+#define SLOT_BODY_OFFSET  32
+#define SLOT_CRC_OFFSET   16
+
+typedef enum
+{
+  FLASH_FAULT_NONE,
+  FLASH_FAULT_MAGIC_WRITE,  /* the write of a slot's magic lands, then reports failure */
+  FLASH_FAULT_MAGIC_SYNC,   /* it lands and succeeds; the sync after it fails */
+} FlashFault;
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY, EVP_PKEY_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_MD_CTX, EVP_MD_CTX_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509, X509_free)
@@ -45,6 +60,12 @@ typedef struct
   gssize            budget;     /* bytes that may still be written; -1: no limit */
   gsize             written;
   guint             writes;
+  GArray           *write_sizes;  /* when set: the length of every write (gsize) */
+  FlashFault        fault;
+  gboolean          stick;        /* after the fault, every write and sync fails */
+  gboolean          stuck;
+  gboolean          fail_sync;
+  guint             faults;       /* how often the fault struck */
   scp_agent_config  config;
   scp_agent        *agent;
   guint16           seq;
@@ -87,14 +108,42 @@ wrap_read (void *ctx, uint32_t offset, uint8_t *buf, size_t len)
   return fx->file->read (fx->file->ctx, offset, buf, len);
 }
 
+/* A write of a slot's magic (not of the zeros that invalidate a slot). */
+static gboolean
+writes_magic (uint32_t offset, const uint8_t *buf, size_t len)
+{
+  static const uint8_t zero[4] = { 0 };
+
+  return (offset == SCP_SLOT_A || offset == SCP_SLOT_B) && len == 4 && memcmp (buf, zero, 4) != 0;
+}
+
 /* Writes while the budget lasts: the write that exhausts it is torn (its
- * first bytes land) and fails, and so does every write after it. */
+ * first bytes land) and fails, and so does every write after it. With a
+ * fault set, the magic write strikes it. */
 static int
 wrap_write (void *ctx, uint32_t offset, const uint8_t *buf, size_t len)
 {
   Fixture *fx = ctx;
 
   fx->writes++;
+  if (fx->write_sizes != NULL)
+    g_array_append_val (fx->write_sizes, len);
+  if (fx->stuck)
+    return -1;
+  if (fx->fault != FLASH_FAULT_NONE && writes_magic (offset, buf, len))
+    {
+      /* The bytes are in place either way. */
+      g_assert_cmpint (fx->file->write (fx->file->ctx, offset, buf, len), ==, 0);
+      fx->written += len;
+      fx->faults++;
+      if (fx->fault == FLASH_FAULT_MAGIC_WRITE)
+        {
+          fx->stuck = fx->stick;
+          return -1;
+        }
+      fx->fail_sync = TRUE;
+      return 0;
+    }
   if (fx->budget >= 0 && (gsize) fx->budget < len)
     {
       if (fx->budget > 0)
@@ -114,6 +163,15 @@ wrap_sync (void *ctx)
 {
   Fixture *fx = ctx;
 
+  if (fx->fail_sync)
+    {
+      fx->fail_sync = FALSE;
+      fx->stuck = fx->stick;
+      g_assert_cmpint (fx->file->sync (fx->file->ctx), ==, 0);
+      return -1;
+    }
+  if (fx->stuck)
+    return -1;
   return fx->file->sync (fx->file->ctx);
 }
 
@@ -479,13 +537,19 @@ read_back (Fixture *fx)
     }
   g_assert_nonnull (rb.pubkey);
   g_assert_nonnull (rb.chain_sha256);
-  g_assert_nonnull (rb.pin_sha256);
   g_assert_nonnull (locked);
   g_assert_nonnull (origin);
   g_assert_cmpuint (g_bytes_get_size (locked), ==, 1);
   g_assert_cmpuint (g_bytes_get_size (origin), ==, 1);
   rb.locked = *(const guint8 *) g_bytes_get_data (locked, NULL);
   rb.origin = *(const guint8 *) g_bytes_get_data (origin, NULL);
+  g_assert_true (rb.locked == 0 || rb.locked == 1);
+  /* The PIN's hash until LOCK, never after: a shipped unit's short PIN must
+   * not be open to a brute force from its READ_BACK. */
+  if (rb.locked)
+    g_assert_null (rb.pin_sha256);
+  else
+    g_assert_nonnull (rb.pin_sha256);
   return rb;
 }
 
@@ -525,7 +589,10 @@ assert_stored (Fixture *fx, const ReadBack *rb, EVP_PKEY *key, const GString *ch
   g_assert_cmpuint (g_bytes_get_size (rb->pubkey), ==, 91);
   g_assert_cmpint (EVP_PKEY_eq (stored, key), ==, 1);
   g_assert_true (g_bytes_equal (rb->chain_sha256, chain_hash));
-  g_assert_true (g_bytes_equal (rb->pin_sha256, pin_hash));
+  if (rb->locked)
+    g_assert_null (rb->pin_sha256);
+  else
+    g_assert_true (g_bytes_equal (rb->pin_sha256, pin_hash));
   g_assert_cmpint (rb->origin, ==, origin);
 }
 
@@ -1133,8 +1200,22 @@ test_lock (Fixture *fx, gconstpointer data)
   g_assert_cmpint (after.locked, ==, 1);
   g_assert_true (g_bytes_equal (before.pubkey, after.pubkey));
   g_assert_true (g_bytes_equal (before.chain_sha256, after.chain_sha256));
-  g_assert_true (g_bytes_equal (before.pin_sha256, after.pin_sha256));
   g_assert_cmpint (after.origin, ==, 2);
+
+  /* The PIN's hash was there for the console's check after COMMIT; once
+   * locked it is nowhere in READ_BACK, under any tag. */
+  g_assert_nonnull (before.pin_sha256);
+  g_assert_null (after.pin_sha256);
+  {
+    g_autoptr(GBytes) raw = call_ok (fx, SCP_READ_BACK, NULL, 0);
+    g_autoptr(GBytes) pin_hash = sha256 (PIN, strlen (PIN));
+    gsize n;
+    const guint8 *p = g_bytes_get_data (raw, &n);
+
+    g_assert_true (g_bytes_equal (before.pin_sha256, pin_hash));
+    g_assert_null (memmem (p, n, g_bytes_get_data (pin_hash, NULL), 32));
+    g_assert_null (memmem (p, n, g_bytes_get_data (pin_hash, NULL), 8));
+  }
 
   /* Provisioning is over ... */
   add_tlv (kg, SCP_TAG_DTID, DTID);
@@ -1243,6 +1324,147 @@ test_retransmitted_keygen (Fixture *fx, gconstpointer data)
   g_assert_false (g_bytes_equal (first, third));
 }
 
+typedef enum
+{
+  LOSS_DROP,              /* the first response never arrives */
+  LOSS_CORRUPT,           /* it arrives with a byte flipped, as --corrupt-frame does it */
+  LOSS_CORRUPT_REQUEST,   /* the first request arrives damaged: the unit answers BAD_FRAME */
+} Loss;
+
+/* One request as the console makes it (section 2): a new seq, then the same
+ * bytes again while no response arrives, the one that does does not decode,
+ * or it is a BAD_FRAME error. @loss befalls the first exchange. Returns the
+ * response payload; *sends counts the frames sent, *writes_first the flash
+ * writes made by the time the first one was answered. */
+static GBytes *
+console_call (Fixture *fx, guint8 type, Loss loss, guint8 *resp_type, guint *sends,
+              guint *writes_first)
+{
+  static guint8 req[SCP_MAX_ENCODED], damaged[SCP_MAX_ENCODED], resp[SCP_MAX_ENCODED];
+  static guint8 first[SCP_MAX_ENCODED], buf[SCP_MAX_FRAME];
+  guint16 seq = ++fx->seq;
+  gsize req_len = scp_frame_encode (type, seq, NULL, 0, req), first_len = 0;
+
+  *sends = 0;
+  for (guint attempt = 0; attempt <= SCP_RETRIES; attempt++)
+    {
+      const guint8 *sent = req;
+      scp_receiver rx;
+      scp_frame frame;
+      int status = 1, frames = 0;
+      gsize n;
+
+      if (attempt == 0 && loss == LOSS_CORRUPT_REQUEST)
+        {
+          memcpy (damaged, req, req_len);
+          damaged[req_len / 2] ^= 0x01;
+          if (damaged[req_len / 2] == 0)
+            damaged[req_len / 2] = 0x02;
+          sent = damaged;
+        }
+      n = scp_agent_handle (fx->agent, sent, req_len - 1, resp);
+      (*sends)++;
+      if (attempt == 0)
+        {
+          memcpy (first, resp, n);
+          first_len = n;
+          *writes_first = fx->writes;
+        }
+      if (attempt == 0 && loss == LOSS_DROP)
+        continue;
+      if (attempt == 0 && loss == LOSS_CORRUPT)
+        {
+          gsize at = (n - 1) / 2;
+          guint8 v = resp[at] ^ 0x01;
+
+          resp[at] = v != 0 ? v : (guint8) (resp[at] ^ 0x02);
+        }
+
+      scp_receiver_init (&rx);
+      for (gsize i = 0; i < n; i++)
+        if (scp_receiver_push (&rx, resp[i]))
+          {
+            status = scp_frame_decode (rx.data, rx.len, buf, &frame);
+            frames++;
+            scp_receiver_init (&rx);
+          }
+      g_assert_cmpint (frames, ==, 1);
+      if (attempt == 0 && loss == LOSS_CORRUPT)
+        {
+          g_assert_cmpint (status, !=, SCP_FRAME_OK);
+          continue;
+        }
+      g_assert_cmpint (status, ==, SCP_FRAME_OK);
+      if (frame.type == SCP_ERROR && frame.length >= 1 && frame.payload[0] == SCP_ERR_BAD_FRAME)
+        {
+          g_assert_cmpuint (attempt, ==, 0);
+          g_assert_cmpint (loss, ==, LOSS_CORRUPT_REQUEST);
+          continue;
+        }
+      g_assert_cmpuint (frame.seq, ==, seq);
+      /* A response lost on its way back is answered again from the unit's
+       * memory: the same bytes. */
+      if (attempt > 0 && loss != LOSS_CORRUPT_REQUEST)
+        g_assert_cmpmem (resp, n, first, first_len);
+      *resp_type = frame.type;
+      return g_bytes_new (frame.payload, frame.length);
+    }
+  g_assert_not_reached ();
+}
+
+/* The COMMIT response is lost or damaged (or the COMMIT itself is): the
+ * console sends the same COMMIT again, the unit answers it from its memory
+ * without writing again, and the generation goes up by one, not two. */
+static void
+test_commit_response_lost (Fixture *fx, gconstpointer data)
+{
+  const Loss losses[] = { LOSS_DROP, LOSS_CORRUPT, LOSS_CORRUPT_REQUEST };
+  g_autoptr(EVP_PKEY) old_key = new_key ("P-256");
+  g_autoptr(EVP_PKEY) key = new_key ("P-256");
+  g_autoptr(GBytes) erased = flash_contents (fx);
+
+  for (guint i = 0; i < G_N_ELEMENTS (losses); i++)
+    {
+      g_autoptr(GString) chain = NULL;
+      g_autoptr(GBytes) resp = NULL;
+      g_auto(ReadBack) now = { 0 };
+      g_auto(ReadBack) later = { 0 };
+      guint writes_one, before, writes_first, sends;
+      guint8 type;
+
+      /* A unit that already holds material, so "once" shows as 1 -> 2. */
+      set_flash_contents (fx, erased);
+      stage_station (fx, old_key, "PrivateKeyInfo", "OLD000001", NULL);
+      before = fx->writes;
+      g_assert_cmpuint (commit (fx), ==, 1);
+      writes_one = fx->writes - before;
+      g_assert_cmpuint (writes_one, ==, 4);
+
+      stage_station (fx, key, "PrivateKeyInfo", PIN, &chain);
+      before = fx->writes;
+      resp = console_call (fx, SCP_COMMIT, losses[i], &type, &sends, &writes_first);
+      g_assert_cmphex (type, ==, SCP_COMMIT | SCP_RESPONSE);
+      g_assert_cmpuint (be32 (resp), ==, 2);
+      g_assert_cmpuint (sends, ==, 2);
+      /* One COMMIT's writes in all, made by whichever send reached the unit whole. */
+      g_assert_cmpuint (fx->writes - before, ==, writes_one);
+      if (losses[i] != LOSS_CORRUPT_REQUEST)
+        g_assert_cmpuint (writes_first - before, ==, writes_one);
+      else
+        g_assert_cmpuint (writes_first, ==, before);
+
+      now = read_back (fx);
+      g_assert_cmpuint (now.generation, ==, 2);
+      assert_stored (fx, &now, key, chain, PIN, 2);
+      /* It ran once: nothing is staged any more. */
+      call_refused (fx, SCP_COMMIT, NULL, 0, SCP_ERR_STATE);
+      reboot (fx);
+      later = read_back (fx);
+      g_assert_cmpuint (later.generation, ==, 2);
+      assert_stored (fx, &later, key, chain, PIN, 2);
+    }
+}
+
 /* Stages material and lets COMMIT write only @budget bytes. */
 static void
 torn_commit (Fixture *fx, GBytes *der, const GString *chain, gssize budget)
@@ -1253,32 +1475,77 @@ torn_commit (Fixture *fx, GBytes *der, const GString *chain, gssize budget)
   fx->budget = -1;
 }
 
+static gint
+cmp_gssize (gconstpointer a, gconstpointer b)
+{
+  gssize x = *(const gssize *) a, y = *(const gssize *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The byte budgets that cut a slot update made of writes of @sizes at,
+ * just before and just after every boundary between writes, and in the
+ * middle of each write; all short of the whole update. */
+static GArray *
+cuts_from_writes (GArray *sizes)
+{
+  GArray *cuts = g_array_new (FALSE, FALSE, sizeof (gssize));
+  gssize total = 0, at = 0;
+  guint kept = 0;
+
+  /* The commit order of section 7: clear the magic (4 bytes), the body,
+   * the rest of the header, the magic (4 bytes). */
+  g_assert_cmpuint (sizes->len, ==, 4);
+  g_assert_cmpuint (g_array_index (sizes, gsize, 0), ==, 4);
+  g_assert_cmpuint (g_array_index (sizes, gsize, 1), >, 500);
+  g_assert_cmpuint (g_array_index (sizes, gsize, 2), ==, SLOT_HEADER_SIZE - 4);
+  g_assert_cmpuint (g_array_index (sizes, gsize, 3), ==, 4);
+  for (guint i = 0; i < sizes->len; i++)
+    total += (gssize) g_array_index (sizes, gsize, i);
+
+  for (guint i = 0; i <= sizes->len; i++)
+    {
+      gssize points[4] = { at - 1, at, at + 1, -1 };
+
+      if (i < sizes->len)
+        {
+          points[3] = at + (gssize) g_array_index (sizes, gsize, i) / 2;
+          at += (gssize) g_array_index (sizes, gsize, i);
+        }
+      for (guint j = 0; j < G_N_ELEMENTS (points); j++)
+        if (points[j] >= 0 && points[j] < total)
+          g_array_append_val (cuts, points[j]);
+    }
+
+  g_array_sort (cuts, cmp_gssize);
+  for (guint i = 0; i < cuts->len; i++)
+    if (kept == 0 || g_array_index (cuts, gssize, i) != g_array_index (cuts, gssize, kept - 1))
+      g_array_index (cuts, gssize, kept++) = g_array_index (cuts, gssize, i);
+  g_array_set_size (cuts, kept);
+  return cuts;
+}
+
+/* Makes the request once, recording its writes, and puts the flash back. */
+static GArray *
+record_writes (Fixture *fx, guint8 type)
+{
+  g_autoptr(GBytes) image = flash_contents (fx);
+  g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (gsize));
+
+  fx->write_sizes = sizes;
+  g_bytes_unref (call_ok (fx, type, NULL, 0));
+  fx->write_sizes = NULL;
+  set_flash_contents (fx, image);
+  return cuts_from_writes (sizes);
+}
+
 /* The byte budgets that cut a COMMIT of this material at each of its
  * writes and between them, found by making it once. */
 static GArray *
 cut_points (Fixture *fx, GBytes *der, const GString *chain)
 {
-  g_autoptr(GBytes) image = flash_contents (fx);
-  GArray *cuts = g_array_new (FALSE, FALSE, sizeof (gssize));
-  gsize start = fx->written, total;
-
   stage (fx, der, chain, "TORN12345");
-  g_assert_cmpuint (commit (fx), >, 0);
-  total = fx->written - start;
-  set_flash_contents (fx, image);
-
-  /* Writes: 4 (clear the magic), body, 13 (rest of the header), 4 (magic). */
-  {
-    gssize body = (gssize) total - 21;
-    gssize points[] = {
-      0, 1, 3, 4, 5, 4 + body / 2, 4 + body - 1, 4 + body, 4 + body + 1, 4 + body + 12,
-      4 + body + 13, 4 + body + 15, (gssize) total - 1,
-    };
-
-    g_assert_cmpuint (total, >, 21 + 500);
-    g_array_append_vals (cuts, points, G_N_ELEMENTS (points));
-  }
-  return cuts;
+  return record_writes (fx, SCP_COMMIT);
 }
 
 static void
@@ -1359,6 +1626,319 @@ test_torn_commit_old (Fixture *fx, gconstpointer data)
     assert_stored (fx, &done, key, chain, PIN, 2);
     assert_challenge (fx, key);
   }
+}
+
+/* LOCK cut at every write boundary: afterwards the unit holds either the
+ * unlocked old material or the same material locked, never a mix, and
+ * what it answers before a reboot is what it holds after one. */
+static void
+test_torn_lock (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(EVP_PKEY) key = new_key ("P-256");
+  g_autoptr(GString) chain = NULL;
+  g_autoptr(GBytes) image = NULL;
+  g_autoptr(GArray) cuts = NULL;
+  g_auto(ReadBack) old = { 0 };
+
+  stage_station (fx, key, "PrivateKeyInfo", PIN, &chain);
+  g_assert_cmpuint (commit (fx), ==, 1);
+  old = read_back (fx);
+  image = flash_contents (fx);
+  cuts = record_writes (fx, SCP_LOCK);
+  g_assert_cmpuint (cuts->len, >=, 12);
+
+  for (guint i = 0; i < cuts->len; i++)
+    {
+      g_auto(ReadBack) now = { 0 };
+      g_auto(ReadBack) later = { 0 };
+
+      fx->budget = g_array_index (cuts, gssize, i);
+      call_refused (fx, SCP_LOCK, NULL, 0, SCP_ERR_STORAGE);
+      fx->budget = -1;
+      now = read_back (fx);
+      reboot (fx);
+      later = read_back (fx);
+
+      g_assert_cmpuint (now.generation, ==, later.generation);
+      g_assert_cmpint (now.locked, ==, later.locked);
+      g_assert_true (later.generation == 1 || later.generation == 2);
+      g_assert_cmpint (later.locked, ==, later.generation == 2);
+      assert_stored (fx, &now, key, chain, PIN, 2);
+      assert_stored (fx, &later, key, chain, PIN, 2);
+      assert_challenge (fx, key);
+      set_flash_contents (fx, image);
+    }
+
+  /* Without a cut it locks. */
+  {
+    g_auto(ReadBack) done = { 0 };
+
+    g_bytes_unref (call_ok (fx, SCP_LOCK, NULL, 0));
+    reboot (fx);
+    done = read_back (fx);
+    g_assert_cmpuint (done.generation, ==, 2);
+    g_assert_cmpint (done.locked, ==, 1);
+  }
+}
+
+/* COMMIT or LOCK (@type) on a unit holding material: the magic write, or the
+ * sync after it, fails although the bytes are in place. Whatever the unit
+ * then answers READ_BACK with, it must answer the same after a reboot. With
+ * a flash that works again at once the update is undone (the slot that
+ * failed is invalidated again) and the old material stays. */
+static void
+magic_step_fails (Fixture *fx, guint8 type)
+{
+  static const struct
+  {
+    FlashFault fault;
+    gboolean   stick;
+  } cases[] = {
+    { FLASH_FAULT_MAGIC_WRITE, FALSE },
+    { FLASH_FAULT_MAGIC_SYNC, FALSE },
+    { FLASH_FAULT_MAGIC_WRITE, TRUE },
+    { FLASH_FAULT_MAGIC_SYNC, TRUE },
+  };
+  g_autoptr(EVP_PKEY) old_key = new_key ("P-256");
+  g_autoptr(EVP_PKEY) new_key_ = new_key ("P-256");
+  g_autoptr(GBytes) erased = flash_contents (fx);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GString) old_chain = NULL;
+      g_autoptr(GString) new_chain = NULL;
+      g_auto(ReadBack) now = { 0 };
+      g_auto(ReadBack) later = { 0 };
+
+      set_flash_contents (fx, erased);
+      stage_station (fx, old_key, "PrivateKeyInfo", PIN, &old_chain);
+      g_assert_cmpuint (commit (fx), ==, 1);
+      if (type == SCP_COMMIT)
+        stage_station (fx, new_key_, "PrivateKeyInfo", "NEW000001", &new_chain);
+
+      fx->fault = cases[i].fault;
+      fx->stick = cases[i].stick;
+      fx->faults = 0;
+      call_refused (fx, type, NULL, 0, SCP_ERR_STORAGE);
+      g_assert_cmpuint (fx->faults, ==, 1);
+      fx->fault = FLASH_FAULT_NONE;
+      fx->fail_sync = FALSE;
+      now = read_back (fx);
+      fx->stuck = FALSE;
+      reboot (fx);
+      later = read_back (fx);
+
+      g_test_message ("%s, %s fails%s: generation %u now, %u after a reboot",
+                      type == SCP_COMMIT ? "COMMIT" : "LOCK",
+                      cases[i].fault == FLASH_FAULT_MAGIC_WRITE ? "magic write" : "sync after it",
+                      cases[i].stick ? " and the flash stays broken" : "",
+                      now.generation, later.generation);
+      g_assert_cmpuint (now.generation, ==, later.generation);
+      g_assert_cmpint (now.locked, ==, later.locked);
+      g_assert_true (g_bytes_equal (now.pubkey, later.pubkey));
+      g_assert_true (g_bytes_equal (now.chain_sha256, later.chain_sha256));
+      if (!cases[i].stick)
+        g_assert_cmpuint (later.generation, ==, 1);
+
+      /* Old or new, it is whole. */
+      if (later.generation == 1)
+        {
+          g_assert_cmpint (later.locked, ==, 0);
+          assert_stored (fx, &now, old_key, old_chain, PIN, 2);
+          assert_stored (fx, &later, old_key, old_chain, PIN, 2);
+          assert_challenge (fx, old_key);
+        }
+      else
+        {
+          g_assert_cmpuint (later.generation, ==, 2);
+          if (type == SCP_COMMIT)
+            {
+              assert_stored (fx, &later, new_key_, new_chain, "NEW000001", 2);
+              assert_challenge (fx, new_key_);
+            }
+          else
+            {
+              g_assert_cmpint (later.locked, ==, 1);
+              assert_stored (fx, &later, old_key, old_chain, PIN, 2);
+              assert_challenge (fx, old_key);
+            }
+        }
+    }
+}
+
+static void
+test_commit_magic_fails (Fixture *fx, gconstpointer data)
+{
+  magic_step_fails (fx, SCP_COMMIT);
+}
+
+static void
+test_lock_magic_fails (Fixture *fx, gconstpointer data)
+{
+  magic_step_fails (fx, SCP_LOCK);
+}
+
+static guint32
+get_be32 (const guint8 *p)
+{
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
+}
+
+/* Writes the slot CRC of section 7 (over header bytes 0 to 15, then the
+ * body) into the slot at @slot of @image. */
+static void
+reseal_slot (guint8 *image, gsize slot)
+{
+  guint8 *h = image + slot;
+  guint32 body_len = get_be32 (h + 8), crc;
+
+  g_assert_cmpuint (body_len, <, SCP_SLOT_SIZE - SLOT_BODY_OFFSET);
+  crc = scp_crc32 (scp_crc32 (0, h, SLOT_CRC_OFFSET), h + SLOT_BODY_OFFSET, body_len);
+  h[SLOT_CRC_OFFSET] = (guint8) (crc >> 24);
+  h[SLOT_CRC_OFFSET + 1] = (guint8) (crc >> 16);
+  h[SLOT_CRC_OFFSET + 2] = (guint8) (crc >> 8);
+  h[SLOT_CRC_OFFSET + 3] = (guint8) crc;
+}
+
+/* The slot header as section 7 describes it, read from the flash image. */
+static void
+test_slot_format (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(EVP_PKEY) key = new_key ("P-256");
+  g_autoptr(GBytes) image = NULL;
+  g_autofree guint8 *bytes = NULL;
+  const guint8 *h;
+  guint32 body_len;
+  gsize n;
+  static const struct
+  {
+    gsize   at;
+    guint8  value;   /* written there, then the CRC made right */
+    guint32 generation;
+    int     locked;
+  } crafted[] = {
+    { 12, 0x01, 1, 1 },  /* LOCKED, a known flag: the crafted CRC is right ... */
+    { 12, 0x04, 0, 0 },  /* ... so it is the reserved flag bits that are refused */
+    { 12, 0x80, 0, 0 },
+    { 13, 0x01, 0, 0 },  /* reserved header bytes */
+    { 15, 0x80, 0, 0 },
+    { 3, '1', 0, 0 },    /* the format before the header CRC */
+    { 7, 0x00, 0, 0 },   /* generation 0 */
+  };
+
+  stage_station (fx, key, "PrivateKeyInfo", PIN, NULL);
+  g_assert_cmpuint (commit (fx), ==, 1);  /* slot A */
+  image = flash_contents (fx);
+  bytes = g_bytes_unref_to_data (g_steal_pointer (&image), &n);
+  h = bytes + SCP_SLOT_A;
+
+  g_assert_cmpmem (h, 4, SLOT_MAGIC, 4);
+  g_assert_cmpuint (get_be32 (h + 4), ==, 1);
+  body_len = get_be32 (h + 8);
+  g_assert_cmpuint (body_len, >, 500);
+  g_assert_cmpuint (body_len, <=, 8517);
+  g_assert_cmphex (h[12], ==, 0x00);  /* station key, unlocked */
+  g_assert_cmphex (h[13] | h[14] | h[15], ==, 0);
+  g_assert_cmphex (get_be32 (h + SLOT_CRC_OFFSET), ==,
+                   scp_crc32 (scp_crc32 (0, h, SLOT_CRC_OFFSET), h + SLOT_BODY_OFFSET, body_len));
+  /* The body's first TLV is the sealed key: tag 1, 12 + 16 + the DER. */
+  g_assert_cmphex (h[SLOT_BODY_OFFSET], ==, 0x01);
+
+  for (guint i = 0; i < G_N_ELEMENTS (crafted); i++)
+    {
+      g_autoptr(GBytes) copy = NULL;
+      g_auto(ReadBack) rb = { 0 };
+      guint8 *c = g_memdup2 (bytes, n);
+
+      c[SCP_SLOT_A + crafted[i].at] = crafted[i].value;
+      reseal_slot (c, SCP_SLOT_A);
+      copy = g_bytes_new_take (c, n);
+      set_flash_contents (fx, copy);
+      rb = read_back (fx);
+      g_assert_cmpuint (rb.generation, ==, crafted[i].generation);
+      g_assert_cmpint (rb.locked, ==, crafted[i].locked);
+    }
+}
+
+/* The active slot is replaced under the running agent by a valid slot of
+ * the same generation and body but other flags: the agent notices rather
+ * than answer for material it did not load. */
+static void
+test_slot_changed_under_agent (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(EVP_PKEY) key = new_key ("P-256");
+  g_autoptr(GBytes) image = NULL;
+  g_auto(ReadBack) rb = { 0 };
+  guint8 header[SLOT_HEADER_SIZE];
+  const guint8 *p;
+
+  stage_station (fx, key, "PrivateKeyInfo", PIN, NULL);
+  g_assert_cmpuint (commit (fx), ==, 1);  /* slot A */
+  image = flash_contents (fx);
+  p = g_bytes_get_data (image, NULL);
+  {
+    g_autofree guint8 *copy = g_memdup2 (p, SCP_FLASH_SIZE);
+
+    copy[SCP_SLOT_A + 12] |= 0x01;  /* LOCKED */
+    reseal_slot (copy, SCP_SLOT_A);
+    memcpy (header, copy + SCP_SLOT_A, sizeof header);
+  }
+  g_assert_cmpint (fx->file->write (fx->file->ctx, SCP_SLOT_A, header, sizeof header), ==, 0);
+
+  call_refused (fx, SCP_READ_BACK, NULL, 0, SCP_ERR_STORAGE);
+  call_refused (fx, SCP_CHALLENGE, "01234567890123456789012345678901", 32, SCP_ERR_STORAGE);
+
+  /* A boot takes the slot as it now is. */
+  reboot (fx);
+  rb = read_back (fx);
+  g_assert_cmpuint (rb.generation, ==, 1);
+  g_assert_cmpint (rb.locked, ==, 1);
+}
+
+/* Any single bit flipped in a slot's header makes that slot invalid: it can
+ * neither clear LOCKED on the newest slot nor make an older slot win. */
+static void
+test_header_bit_flips (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(EVP_PKEY) key = new_key ("P-256");
+  g_autoptr(GBytes) image = NULL;
+  g_autoptr(GBytes) lock = NULL;
+  g_autofree guint8 *bytes = NULL;
+  gsize n;
+
+  stage_station (fx, key, "PrivateKeyInfo", PIN, NULL);
+  g_assert_cmpuint (commit (fx), ==, 1);  /* slot A */
+  lock = call_ok (fx, SCP_LOCK, NULL, 0);
+  g_assert_cmpuint (be32 (lock), ==, 2);  /* slot B, locked */
+  image = flash_contents (fx);
+  bytes = g_bytes_unref_to_data (g_steal_pointer (&image), &n);
+
+  for (guint s = 0; s < 2; s++)
+    for (gsize at = 0; at < SLOT_HEADER_SIZE; at++)
+      for (guint bit = 0; bit < 8; bit++)
+        {
+          gsize slot = s == 0 ? SCP_SLOT_A : SCP_SLOT_B;
+          g_autoptr(GBytes) copy = NULL;
+          g_auto(ReadBack) rb = { 0 };
+          guint8 *c = g_memdup2 (bytes, n);
+
+          c[slot + at] ^= (guint8) (1u << bit);
+          copy = g_bytes_new_take (c, n);
+          set_flash_contents (fx, copy);
+          rb = read_back (fx);
+          if (s == 0)
+            {
+              /* The older slot is damaged: the locked one still wins. */
+              g_assert_cmpuint (rb.generation, ==, 2);
+              g_assert_cmpint (rb.locked, ==, 1);
+            }
+          else
+            {
+              /* The newest is damaged: the older, whole slot is taken. */
+              g_assert_cmpuint (rb.generation, ==, 1);
+              g_assert_cmpint (rb.locked, ==, 0);
+            }
+        }
 }
 
 static void
@@ -1459,8 +2039,16 @@ test_bad_frames (Fixture *fx, gconstpointer data)
   req[n - 2] ^= 0x01;
   if (req[n - 2] == 0)
     req[n - 2] = 0x02;
+  {
+    static guint8 buf[SCP_MAX_FRAME];
+    scp_frame frame;
+
+    /* (the byte flipped is the CRC's last, not a COBS code) */
+    g_assert_cmpint (scp_frame_decode (req, n - 1, buf, &frame), ==, SCP_FRAME_BAD_CRC);
+  }
   r2 = send_encoded (fx, req, n - 1, &type, &seq);
   g_assert_cmphex (type, ==, SCP_ERROR);
+  g_assert_cmpuint (seq, ==, 0x1234);
   g_assert_cmpuint (*(const guint8 *) g_bytes_get_data (r2, NULL), ==, SCP_ERR_BAD_FRAME);
 
   /* Version 2, CRC good: BAD_VERSION with its seq. Built by hand: the
@@ -1596,8 +2184,15 @@ main (int argc, char **argv)
   ADD ("no-lock", test_no_lock);
   ADD ("retransmitted-commit", test_retransmitted_commit);
   ADD ("retransmitted-keygen", test_retransmitted_keygen);
+  ADD ("commit-response-lost", test_commit_response_lost);
   ADD ("torn-commit-empty", test_torn_commit_empty);
   ADD ("torn-commit-old", test_torn_commit_old);
+  ADD ("torn-lock", test_torn_lock);
+  ADD ("commit-magic-fails", test_commit_magic_fails);
+  ADD ("lock-magic-fails", test_lock_magic_fails);
+  ADD ("slot-format", test_slot_format);
+  ADD ("header-bit-flips", test_header_bit_flips);
+  ADD ("slot-changed-under-agent", test_slot_changed_under_agent);
   ADD ("damaged-slot", test_damaged_slot);
   ADD ("bound-to-unit", test_bound_to_unit);
   ADD ("bad-frames", test_bad_frames);

@@ -397,6 +397,33 @@ test_receiver_garbage (void)
   }
 }
 
+/* A console may send a 0x00 before a frame: on a clean line it is an empty
+ * frame and delivers nothing; after a frame cut short (a unit that booted
+ * mid-frame, a cable pulled) it ends the partial frame, which is delivered
+ * as one damaged frame, and the frame after it arrives whole. */
+static void
+test_receiver_leading_zero (void)
+{
+  static guint8 out[SCP_MAX_ENCODED];
+  const guint8 payload[] = { 0x00, 0x01, 0x00 };
+  g_autoptr(GByteArray) stream = g_byte_array_new ();
+  scp_receiver rx;
+  gsize n = scp_frame_encode (SCP_COMMIT, 0x8001, payload, sizeof payload, out);
+
+  scp_receiver_init (&rx);
+  g_byte_array_append (stream, (const guint8 *) "", 1);
+  g_byte_array_append (stream, out, (guint) n);
+  g_assert_cmpuint (push_all (&rx, stream->data, stream->len, payload, sizeof payload), ==, 1);
+  g_assert_cmpuint (rx.len, ==, 0);
+
+  /* Half a frame, then 0x00 and the frame. */
+  g_byte_array_set_size (stream, 0);
+  g_byte_array_append (stream, out, (guint) (n / 2));
+  g_assert_cmpuint (push_all (&rx, stream->data, stream->len, NULL, 0), ==, 0);
+  g_assert_cmpuint (push_all (&rx, (const guint8 *) "", 1, NULL, 0), ==, 1);
+  g_assert_cmpuint (push_all (&rx, out, n, payload, sizeof payload), ==, 1);
+}
+
 static void
 test_receiver_overflow (void)
 {
@@ -476,6 +503,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sc/scp-frame/bad-cobs", test_bad_cobs);
   g_test_add_func ("/sc/scp-frame/status-strings", test_status_strings);
   g_test_add_func ("/sc/scp-frame/receiver-garbage", test_receiver_garbage);
+  g_test_add_func ("/sc/scp-frame/receiver-leading-zero", test_receiver_leading_zero);
   g_test_add_func ("/sc/scp-frame/receiver-overflow", test_receiver_overflow);
   g_test_add_func ("/sc/scp-frame/tlv", test_tlv);
 

@@ -293,6 +293,28 @@ test_in_process (void)
   g_assert_no_error (error);
   g_assert_true (provision (station, "G3A0PA01802300PF", &n, &error));
   g_assert_no_error (error);
+
+  /* Locked: provisioning is refused, and the PIN's hash is no longer told. */
+  {
+    g_autoptr(ScDeviceReadBack) rb = NULL;
+    g_autoptr(ScSecret) other = sc_secret_new_from_string ("AAAAAAAAB");
+
+    g_assert_true (sc_device_lock (device, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_false (sc_device_put_pin (device, other, NULL, &error));
+    g_assert_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_LOCKED);
+    g_clear_error (&error);
+    rb = sc_device_read_back (device, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (rb->locked);
+    g_assert_false (rb->has_pin_sha256);
+    g_assert_true (sc_device_verify_read_back (rb, m.public_key, m.chain_pem, NULL, &error));
+    g_assert_false (sc_device_verify_read_back (rb, m.public_key, m.chain_pem, m.pin, &error));
+    g_assert_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_VERIFY);
+    g_clear_error (&error);
+    g_assert_true (sc_device_challenge (device, m.public_key, NULL, &error));
+    g_assert_no_error (error);
+  }
   material_clear (&m);
   material_clear (&n);
 }
@@ -309,6 +331,8 @@ typedef struct
 static const Fault faults[] = {
   { "drop-frame", { "--drop-frame", "3" }, TRUE, 0, -1 },
   { "corrupt-frame", { "--corrupt-frame", "4" }, TRUE, 0, -1 },
+  { "drop-commit-answer", { "--drop-frame", "COMMIT" }, TRUE, 0, -1 },
+  { "corrupt-commit-answer", { "--corrupt-frame", "COMMIT" }, TRUE, 0, -1 },
   { "slow-flash", { "--slow-flash", "5" }, TRUE, 0, -1 },
   { "no-keygen", { "--no-keygen" }, TRUE, 0, -1 },
   { "disconnect-at-commit", { "--disconnect-at", "COMMIT" }, FALSE, -2, -1 },
@@ -350,7 +374,9 @@ test_fault (gconstpointer data)
         /* The link went away: a disconnect or a timeout, said in a sentence. */
         g_assert_true (g_error_matches (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_DISCONNECTED) ||
                        g_error_matches (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_TIMEOUT));
-      /* Nothing new is in the flash: this unit never held material. */
+      /* Nothing new is in the flash: this unit never held material (the
+       * faults that stop before COMMIT could not have written any; the
+       * COMMIT faults are the ones this checks). */
       g_assert_cmpuint (flash_generation (sim), ==, 0);
     }
   material_clear (&m);

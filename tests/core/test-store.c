@@ -757,8 +757,10 @@ test_lists (Fixture       *fx,
   g_assert_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
-  g_assert_true (sc_store_record_step (store, a->id, &step, &error));
-  g_assert_true (sc_store_record_step (store, a->id, &bad, &error));
+  {
+    ScStepRecord both[2] = { step, bad };
+    g_assert_true (sc_store_record_steps (store, a->id, both, 2, &error));
+  }
   g_assert_no_error (error);
   steps = sc_store_list_steps (store, a->id, &error);
   g_assert_no_error (error);
@@ -801,7 +803,9 @@ test_lists (Fixture       *fx,
   g_assert_cmpint (p->time, >, 0);
   g_assert_cmpint (raw_int (fx->path, "SELECT count(*) FROM audit WHERE action = 'reprint' "
                                       "AND details LIKE '%smudged%' AND actor = 'bob'"), ==, 1);
-  g_assert_cmpint (raw_int (fx->path, "SELECT count(*) FROM audit WHERE action = 'step'"), ==, 2);
+  /* Both steps in one audited transaction, naming each. */
+  g_assert_cmpint (raw_int (fx->path, "SELECT count(*) FROM audit WHERE action = 'steps' "
+                                      "AND details LIKE '%step flash passed%failed%'"), ==, 1);
   g_assert_cmpint (raw_int (fx->path, "SELECT count(*) FROM audit WHERE action = 'print'"), ==, 2);
   close_store (store);
 }
@@ -898,7 +902,7 @@ busy_history (ScStore *store)
 
       g_assert_true (sc_store_set_key (store, unit->id, 1, key, NULL, &error));
       issue (store, unit->id, cert);
-      g_assert_true (sc_store_record_step (store, unit->id, &step, &error));
+      g_assert_true (sc_store_record_steps (store, unit->id, &step, 1, &error));
       g_assert_true (sc_store_record_print (store, unit->id, SC_LABEL_KIND_PRODUCT, FALSE, NULL, "p", "alice",
                                             &error));
       g_assert_true (sc_store_set_state (store, unit->id, i == 3 ? SC_UNIT_FAILED : SC_UNIT_COMPLETE,
