@@ -59,7 +59,7 @@ static const struct { const char *group; const char *keys[12]; } known_keys[] = 
   { "csr", { "require-dsn", "allowed-extensions", NULL } },
   { "pin", { "alphabet", "length", NULL } },
   { "serial", { "pattern", NULL } },
-  { "device", { "uri", "flasher", "flasher-timeout", NULL } },
+  { "device", { "uri", "flasher", "flasher-timeout", "trust-flasher", NULL } },
   { "label", { "symbology", "symbol-size", "dpi", "product-min-mm", "package-min-mm",
                "icon", "include-serial", "trailing-semicolon", "package-code", NULL } },
 };
@@ -573,6 +573,13 @@ load_device (ScProfile *self,
   if (g_str_has_prefix (self->device_uri, "command:") && self->flasher == NULL)
     problem (l, "device", "flasher", _("is required when the device is command: (the external flasher)"));
   self->flasher_timeout = get_uint (l, "device", "flasher-timeout", 120, 1, 3600);
+  /* An external flasher cannot be asked what it wrote, so units it flashed
+   * get labels without read-back or challenge: only if the profile says so. */
+  if (g_str_has_prefix (self->device_uri, "command:") &&
+      !get_boolean (l, "device", "trust-flasher", FALSE))
+    problem (l, "device", "trust-flasher",
+             _("must be true to use command:, which prints labels for units nobody read back; "
+               "set it only if the maker’s tool verifies what it writes"));
 }
 
 static void

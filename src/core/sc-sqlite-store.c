@@ -670,6 +670,7 @@ begin_unit_locked (ScSqliteStore  *self,
   g_autofree char *owner_boot = NULL;
   const char *actor = operator_name != NULL ? operator_name : self->host;
   const char *what = _("look up the unit’s runs");
+  OwnerStatus status;
   gint64 owner_pid;
   gboolean has_row;
 
@@ -705,8 +706,12 @@ begin_unit_locked (ScSqliteStore  *self,
   owner_token = column_text (stmt, 19);
   owner_boot = column_text (stmt, 20);
   g_clear_pointer (&stmt, sqlite3_finalize);
+  status = owner_status (self, owner_host, owner_pid, owner_token, owner_boot, current->updated, now);
 
-  if (current->state == SC_UNIT_COMPLETE)
+  /* A completed unit needs an override to start again; so may a run that
+   * stopped where it cannot go on by itself (its owner gone), if someone
+   * says why. */
+  if (current->state == SC_UNIT_COMPLETE || (!is_blank (override_reason) && status != OWNER_LIVE))
     {
       g_autoptr(sqlite3_stmt) supersede = NULL;
       g_autofree char *when = NULL;
@@ -747,7 +752,7 @@ begin_unit_locked (ScSqliteStore  *self,
       return g_steal_pointer (&unit);
     }
 
-  switch (owner_status (self, owner_host, owner_pid, owner_token, owner_boot, current->updated, now))
+  switch (status)
     {
     case OWNER_US:
       return g_steal_pointer (&current);

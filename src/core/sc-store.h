@@ -122,6 +122,9 @@ char           *sc_store_describe        (ScStore           *self);
  *   Owned by a live process: SC_STORE_ERROR_BUSY.
  * - A COMPLETE record: with @override_reason, marks it SUPERSEDED and
  *   inserts a new one (audited with the reason); without, COMPLETED.
+ * - An in-progress record whose owner is gone (or is this store), with
+ *   @override_reason: superseded the same way, for a run that cannot go on
+ *   by itself.
  * FAILED and SUPERSEDED records stay as history. */
 ScUnitRecord   *sc_store_begin_unit      (ScStore           *self,
                                           const char        *product,

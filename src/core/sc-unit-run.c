@@ -133,7 +133,6 @@ struct _ScUnitRun
   /* The run's working state. */
   ScUnitRecord    *record;
   ScUnitState      state;
-  gboolean         touched_unit;   /* the write step began: the unit may hold our material */
   ScDevice        *device;
   ScFlasher       *flasher;
   X509_REQ        *csr;
@@ -541,6 +540,7 @@ do_sign (ScUnitRun     *self,
   if (signature <= 0)
     return FALSE;
 
+  crash_hook (SC_STEP_SIGN, "signing");
   g_clear_pointer (&self->chain, sc_certs_free);
   self->chain = sc_dak_issue (self->station->dak, self->csr, self->serial, cancellable, error);
   if (self->chain == NULL)
@@ -581,7 +581,6 @@ do_write (ScUnitRun     *self,
   if (!sc_store_set_pin (self->station->store, self->record->id, sealed, mac, error))
     return FALSE;
 
-  self->touched_unit = TRUE;
   if (self->flasher != NULL)
     {
       g_autoptr(ScSecret) image = NULL;
@@ -751,6 +750,25 @@ resume (ScUnitRun     *self,
   if (r->state < SC_UNIT_SIGNED || r->chain_pem == NULL)
     return SC_STEP_KEY;
 
+  /* The run goes on under the DAK that began it, and only with a chain
+   * that still verifies to this product's root. */
+  {
+    g_autofree char *dak = sc_cert_fingerprint_hex (sc_dak_get_certificate (self->station->dak));
+    g_autoptr(ScCertList) recorded = sc_certs_load_pem (r->chain_pem, strlen (r->chain_pem), NULL);
+
+    if (g_strcmp0 (dak, r->dak) != 0)
+      {
+        g_set_error (error, SC_RUN_ERROR, SC_RUN_ERROR_STATE,
+                     _("Unit %s was begun under another DAK; continue it at the station with that DAK, "
+                       "or re-provision it with an override and a reason"), self->serial);
+        return SC_N_STEPS;
+      }
+    if (recorded == NULL ||
+        !sc_chain_verify (recorded, sc_dak_get_trust_anchor (self->station->dak),
+                          sc_profile_get_device_type_id (self->station->profile), self->serial, 0, error))
+      return SC_N_STEPS;
+  }
+
   /* Does the unit hold the recorded material? */
   if (self->device != NULL)
     {
@@ -762,6 +780,20 @@ resume (ScUnitRun     *self,
         {
           g_autofree char *details = g_strdup_printf ("certificate %s never reached the unit; starting over",
                                                       r->cert_serial ? r->cert_serial : "?");
+          g_autoptr(GPtrArray) prints = sc_store_list_prints (self->station->store, r->id, error);
+
+          if (prints == NULL)
+            return SC_N_STEPS;
+          /* Labels made for the recorded material would not match new
+           * material: a person must destroy them and say so. */
+          if (prints->len > 0)
+            {
+              g_set_error (error, SC_RUN_ERROR, SC_RUN_ERROR_STATE,
+                           _("Unit %s does not hold the certificate its printed labels were made for; "
+                             "destroy those labels and re-provision the unit with an override and a reason"),
+                           self->serial);
+              return SC_N_STEPS;
+            }
 
           if (!sc_store_audit (self->station->store, self->station->operator_name, "abandon", self->serial,
                                details, error))
@@ -788,7 +820,6 @@ resume (ScUnitRun     *self,
   self->pin = sc_station_secret_open_pin (self->station->secret, self->serial, r->pin_sealed, error);
   if (self->pin == NULL)
     return SC_N_STEPS;
-  self->touched_unit = TRUE;
   if (r->state < SC_UNIT_WRITTEN && !set_state (self, SC_UNIT_WRITTEN, error))
     return SC_N_STEPS;
   return SC_STEP_READ_BACK;
@@ -872,6 +903,14 @@ run_steps (ScUnitRun     *self,
   return TRUE;
 }
 
+static gboolean
+notify_finished_cb (gpointer data)
+{
+  g_object_notify_by_pspec (G_OBJECT (data), properties[PROP_FINISHED]);
+  g_object_notify_by_pspec (G_OBJECT (data), properties[PROP_PASSED]);
+  return G_SOURCE_REMOVE;
+}
+
 gboolean
 sc_unit_run_run (ScUnitRun     *self,
                  GCancellable  *cancellable,
@@ -888,10 +927,12 @@ sc_unit_run_run (ScUnitRun     *self,
   if (!ok && self->record != NULL)
     {
       g_autoptr(GError) store_error = NULL;
-      /* Before the unit was touched, the run failed and may start over. After,
-       * the unit may hold our material: the state stays, so a re-scan reads
-       * it back and continues instead of issuing a second certificate. */
-      ScUnitState state = self->touched_unit ? self->state : SC_UNIT_FAILED;
+      /* Before a certificate exists, the run failed and may start over. From
+       * then on the unit may hold our material: the state stays, so a
+       * re-scan reads the unit back and continues (or says why it cannot)
+       * instead of issuing a second certificate. Only an override with a
+       * reason starts such a unit over. */
+      ScUnitState state = self->state >= SC_UNIT_SIGNED ? self->state : SC_UNIT_FAILED;
 
       if (!sc_store_set_state (self->station->store, self->record->id, state, local_error->message, &store_error))
         g_warning ("Cannot record the failure of unit %s: %s", self->serial, store_error->message);
@@ -914,8 +955,8 @@ sc_unit_run_run (ScUnitRun     *self,
 
   self->finished = TRUE;
   self->passed = ok;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FINISHED]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PASSED]);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, notify_finished_cb, g_object_ref (self),
+                              g_object_unref);
 
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));

@@ -121,6 +121,36 @@ expect_status "crash between COMMIT and its record: the re-scan resumes" 0 \
 check "it says it resumed and skipped the write" bash -c "grep -q 'PASS CRASHCOMMITTED1 (resumed)' '$work/stdout' && grep -q 'done *write' '$work/stdout'"
 check "and issued one certificate only" \
   test "$(sql "select count(*) from signatures s join units u on u.id=s.unit_id where u.serial='CRASHCOMMITTED1'")" = 1
+# Between the signature's journal entry and its record: counted as begun.
+SC_TEST_CRASH_AT=sign:signing "$cli" provision --store "$store" --printer "$printer" --serial CRASHSIGNING0001 > /dev/null 2>&1
+expect_status "crash in the middle of signing: the re-scan passes" 0 \
+  "$cli" provision --store "$store" --printer "$printer" --serial CRASHSIGNING0001
+check "the interrupted signature stays counted as begun but not finished" \
+  test "$(sql "select count(*) from signatures s join units u on u.id=s.unit_id where u.serial='CRASHSIGNING0001' and s.cert_serial is null")" = 1
+expect_status "reconcile shows it" 0 "$cli" reconcile --store "$store"
+check "as one signature begun but not finished" grep -q "(1 begun but not finished)" "$work/stdout"
+
+# A resume that fails (another unit on the fixture) keeps the unit's state:
+# the right unit later continues with its one certificate.
+SC_TEST_CRASH_AT=challenge:before "$cli" provision --store "$store" --printer "$printer" --serial RESUMEWRONG00001 > /dev/null 2>&1
+expect_status "a resume with another unit on the fixture is refused" 8 \
+  "$cli" provision --store "$store" --printer "$printer" --serial RESUMEWRONG00001 --device "sim:?serial=SOMEOTHERUNIT001"
+check "and the unit is not marked failed" test "$(sql "select state from units where serial='RESUMEWRONG00001'")" = written
+expect_status "with the right unit back, the re-scan continues" 0 \
+  "$cli" provision --store "$store" --printer "$printer" --serial RESUMEWRONG00001
+check "with its one certificate" \
+  test "$(sql "select count(*) from signatures s join units u on u.id=s.unit_id where u.serial='RESUMEWRONG00001'")" = 1
+
+# Labels printed for material the unit no longer holds: a person decides.
+SC_TEST_CRASH_AT=print:after "$cli" provision --store "$store" --printer "$printer" --serial LOSTFLASH0000001 > /dev/null 2>&1
+rm -f "$XDG_DATA_HOME/setup-console/sim/LOSTFLASH0000001.img"
+expect_status "a unit that lost the material its labels were printed for is stopped" 8 \
+  "$cli" provision --store "$store" --printer "$printer" --serial LOSTFLASH0000001
+check "saying to destroy the labels and override" grep -q "destroy those labels" "$work/stdout"
+expect_status "an override with a reason starts it over" 0 \
+  "$cli" provision --store "$store" --printer "$printer" --serial LOSTFLASH0000001 --override "labels destroyed, flash replaced"
+check "the stopped run is superseded" \
+  test "$(sql "select count(*) from units where serial='LOSTFLASH0000001' and state='superseded'")" = 1
 expect_status "the audit chain verifies after all the crashes" 0 "$cli" audit verify --store "$store"
 
 # --- bad input ---------------------------------------------------------------

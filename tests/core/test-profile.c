@@ -160,7 +160,6 @@ static const BadCase bad_cases[] = {
   { "pin", "length", "nine", "[pin] length:" },
   { "serial", "pattern", "[A-Z", "[serial] pattern: is not a valid regular expression" },
   { "device", "uri", "ttyUSB0", "[device] uri: must be" },
-  { "device", "uri", "command:", "[device] flasher: is required when the device is command:" },
   { "device", "flasher", "esptool.py write_flash 0x3F0000", "[device] flasher: must name the unit’s image" },
   { "device", "flasher-timeout", "0", "[device] flasher-timeout:" },
   { "label", "symbology", "pdf417", "[label] symbology: must be datamatrix or qr" },
@@ -222,6 +221,29 @@ test_every_problem_reported (void)
 }
 
 static void
+test_flasher_rules (void)
+{
+  g_autoptr(GKeyFile) kf = good_keyfile ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScProfile) profile = NULL;
+
+  /* command: needs a flasher, and an explicit word that its units may get
+   * labels without read-back. */
+  g_key_file_set_value (kf, "device", "uri", "command:");
+  profile = load_keyfile (kf, &error);
+  g_assert_null (profile);
+  g_assert_nonnull (strstr (error->message, "[device] flasher: is required when the device is command:"));
+  g_assert_nonnull (strstr (error->message, "[device] trust-flasher: must be true"));
+  g_clear_error (&error);
+
+  g_key_file_set_value (kf, "device", "flasher", "esptool.py write_flash 0x3F0000 {image}");
+  g_key_file_set_value (kf, "device", "trust-flasher", "true");
+  profile = load_keyfile (kf, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sc_profile_get_flasher (profile), ==, "esptool.py write_flash 0x3F0000 {image}");
+}
+
+static void
 test_not_a_profile (void)
 {
   g_autoptr(GError) error = NULL;
@@ -258,6 +280,7 @@ main (int    argc,
   g_test_add_func ("/sc/profile/settings", test_settings);
   g_test_add_func ("/sc/profile/every-problem-reported", test_every_problem_reported);
   g_test_add_func ("/sc/profile/not-a-profile", test_not_a_profile);
+  g_test_add_func ("/sc/profile/flasher-rules", test_flasher_rules);
   for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/sc/profile/bad/%s-%s-%u",
