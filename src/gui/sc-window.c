@@ -7,11 +7,19 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
+#include "sc-provision-page.h"
 #include "sc-window.h"
 
 struct _ScWindow
 {
   AdwApplicationWindow  parent_instance;
+
+  /* template children */
+  AdwViewStack         *view_stack;
+  GtkRevealer          *training_banner;
+  ScProvisionPage      *provision_page;
 
   GSettings            *settings;
 };
@@ -101,6 +109,22 @@ sc_window_close_request (GtkWindow *window)
   return FALSE;
 }
 
+/* The window's title carries the last result, so it shows in a task bar
+ * and a line's tools can read it: "PASS <serial> – Setup Console". */
+static void
+summary_changed_cb (ScWindow        *self,
+                    GParamSpec      *pspec,
+                    ScProvisionPage *page)
+{
+  const char *summary = sc_provision_page_get_summary (page);
+  g_autofree char *title = NULL;
+
+  if (summary != NULL)
+    /* Translators: the window title: the last result, then the app's name */
+    title = g_strdup_printf (_("%s – Setup Console"), summary);
+  gtk_window_set_title (GTK_WINDOW (self), title ? title : _("Setup Console"));
+}
+
 static void
 sc_window_dispose (GObject *object)
 {
@@ -124,8 +148,15 @@ sc_window_class_init (ScWindowClass *klass)
 
   window_class->close_request = sc_window_close_request;
 
+  g_type_ensure (SC_TYPE_PROVISION_PAGE);
+
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/setupconsole/SetupConsole/sc-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, ScWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, ScWindow, training_banner);
+  gtk_widget_class_bind_template_child (widget_class, ScWindow, provision_page);
+
+  gtk_widget_class_bind_template_callback (widget_class, summary_changed_cb);
 }
 
 static void
@@ -136,6 +167,9 @@ sc_window_init (ScWindow *self)
   self->settings = g_settings_new (APP_ID);
 
   restore_window_state (self);
+
+  /* The station opens in a worker thread; the page shows it loading. */
+  sc_provision_page_open_default_station (self->provision_page);
 }
 
 ScWindow *
