@@ -250,8 +250,10 @@ cmd_show (int    argc,
       ScPrintRecord *p = g_ptr_array_index (prints, i);
       g_autofree char *when = format_time (p->time);
 
-      g_print ("  %s %-7s %s%s%s (%s)\n", when, sc_label_kind_to_string (p->kind), p->reprint ? _("reprint: ") : "",
-               p->reason ? p->reason : "", p->reprint ? "" : _("first print"), p->printer ? p->printer : "");
+      g_print ("  %s %-7s %s%s%s (%s)%s\n", when, sc_label_kind_to_string (p->kind), p->reprint ? _("reprint: ") : "",
+               p->reason ? p->reason : "", p->reprint ? "" : _("first print"), p->printer ? p->printer : "",
+               p->status == SC_PRINT_PENDING ? _(" — interrupted, may not exist")
+               : p->status == SC_PRINT_FAILED ? _(" — failed") : "");
     }
   return EXIT_OK;
 }
@@ -311,6 +313,8 @@ cmd_reprint (int    argc,
   g_autofree char *job = NULL, *printer = NULL;
   const ScLabelSettings *settings;
   ScLabelKind kind;
+  gint64 print_id;
+  gboolean printed;
   const GOptionEntry entries[] = {
     { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &profile_path, N_("Product profile (default: the embedded training profile)"), N_("FILE") },
     { "store", 'S', 0, G_OPTION_ARG_STRING, &store_uri, N_("Records (default: SQLite in the data dir)"), N_("URI") },
@@ -370,8 +374,11 @@ cmd_reprint (int    argc,
   printer = sc_printer_describe (station->printer);
   if (!(layout = sc_label_layout_new_for_profile (station->profile, payload, sc_dak_is_training (station->dak),
                                                   &error)) ||
-      !sc_printer_print (station->printer, layout, job, NULL, &error) ||
-      !sc_store_record_print (station->store, unit->id, kind, TRUE, reason, printer, g_get_user_name (), &error))
+      !(print_id = sc_store_begin_print (station->store, unit->id, kind, TRUE, reason, printer, g_get_user_name (),
+                                         &error)))
+    return fail_error (error);
+  printed = sc_printer_print (station->printer, layout, job, NULL, &error);
+  if (!sc_store_finish_print (station->store, print_id, printed, printed ? &error : NULL) || !printed)
     return fail_error (error);
 
   g_print (_("Reprinted the %s label of %s (%s), recorded with the reason “%s”\n"), kind_name, unit->serial,
@@ -512,8 +519,8 @@ cmd_reconcile (int    argc,
            r.signatures, r.signatures_pending);
   g_print (_("Units complete:     %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " failed)\n"),
            r.units_complete, r.units_failed);
-  g_print (_("Labels printed:     %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " reprints)\n"),
-           r.labels_printed, r.labels_reprinted);
+  g_print (_("Labels printed:     %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " reprints, %" G_GUINT64_FORMAT
+             " interrupted)\n"), r.labels_printed, r.labels_reprinted, r.prints_pending);
   if (r.signatures > r.units_complete)
     g_print (_("Unaccounted:        %" G_GUINT64_FORMAT " signatures without a completed unit\n"),
              r.signatures - r.units_complete);

@@ -143,6 +143,12 @@ static const char * const migrations[] = {
   "  prev_hash TEXT NOT NULL,"
   "  hash TEXT NOT NULL"
   ");",
+
+  /* 2: prints are journaled (pending before the job is sent, then done or
+   * failed); a certified public key is unique across every unit. */
+  "ALTER TABLE prints ADD COLUMN status TEXT NOT NULL DEFAULT 'done';"
+  "CREATE UNIQUE INDEX units_certified_key ON units (public_key_sha256)"
+  "  WHERE cert_serial IS NOT NULL AND state != 'superseded';",
 };
 
 #define SCHEMA_VERSION ((gint64) G_N_ELEMENTS (migrations))
@@ -1146,16 +1152,17 @@ out:
   return tx_end (self, ok, ok ? error : NULL);
 }
 
-static gboolean
-record_print (ScStore      *store,
-              gint64        unit_id,
-              ScLabelKind   kind,
-              gboolean      reprint,
-              const char   *reason,
-              const char   *printer,
-              const char   *operator_name,
-              GError      **error)
+static gint64
+begin_print (ScStore      *store,
+             gint64        unit_id,
+             ScLabelKind   kind,
+             gboolean      reprint,
+             const char   *reason,
+             const char   *printer,
+             const char   *operator_name,
+             GError      **error)
 {
+  gint64 print_id = 0;
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUnitRecord) unit = NULL;
@@ -1174,8 +1181,8 @@ record_print (ScStore      *store,
     goto out;
 
   insert = prepare (self,
-                    "INSERT INTO prints (unit_id, kind, reprint, reason, printer, operator, time) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO prints (unit_id, kind, reprint, reason, printer, operator, time, status) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
                     what, error);
   if (insert == NULL)
     goto out;
@@ -1188,6 +1195,7 @@ record_print (ScStore      *store,
   sqlite3_bind_int64 (insert, 7, now);
   if (!step_done (self, insert, what, error))
     goto out;
+  print_id = sqlite3_last_insert_rowid (self->db);
 
   touch = prepare (self, "UPDATE units SET updated = ? WHERE id = ?", what, error);
   if (touch == NULL)
@@ -1198,13 +1206,62 @@ record_print (ScStore      *store,
     goto out;
 
   if (reprint)
-    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", %s label, printer %s; reason: %s",
-                               unit_id, kind_name, printer ? printer : "-", reason);
+    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", print %" G_GINT64_FORMAT ", %s label, printer %s; "
+                               "reason: %s", unit_id, print_id, kind_name, printer ? printer : "-", reason);
   else
-    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", %s label, printer %s",
-                               unit_id, kind_name, printer ? printer : "-");
+    details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", print %" G_GINT64_FORMAT ", %s label, printer %s",
+                               unit_id, print_id, kind_name, printer ? printer : "-");
   ok = append_audit (self, now, operator_name ? operator_name : unit_actor (self, unit),
                      reprint ? "reprint" : "print", unit->serial, details, error);
+
+out:
+  return tx_end (self, ok, ok ? error : NULL) ? print_id : 0;
+}
+
+static gboolean
+finish_print (ScStore   *store,
+              gint64     print_id,
+              gboolean   printed,
+              GError   **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *details = NULL;
+  g_autofree char *serial = NULL;
+  const char *what = _("record how the label print ended");
+  gint64 now = g_get_real_time ();
+  gboolean has_row = FALSE;
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+  stmt = prepare (self, "SELECT u.serial FROM prints p JOIN units u ON u.id = p.unit_id "
+                        "WHERE p.id = ? AND p.status = 'pending'", what, error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_int64 (stmt, 1, print_id);
+  if (!step_row (self, stmt, &has_row, what, error))
+    goto out;
+  if (!has_row)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
+                   _("There is no pending label print %" G_GINT64_FORMAT), print_id);
+      goto out;
+    }
+  serial = column_text (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  stmt = prepare (self, "UPDATE prints SET status = ? WHERE id = ?", what, error);
+  if (stmt == NULL)
+    goto out;
+  bind_text (stmt, 1, printed ? "done" : "failed");
+  sqlite3_bind_int64 (stmt, 2, print_id);
+  if (!step_done (self, stmt, what, error))
+    goto out;
+
+  details = g_strdup_printf ("print %" G_GINT64_FORMAT " %s", print_id, printed ? "done" : "failed");
+  ok = append_audit (self, now, self->host, printed ? "printed" : "print-failed", serial, details, error);
 
 out:
   return tx_end (self, ok, ok ? error : NULL);
@@ -1372,7 +1429,7 @@ list_prints (ScStore     *store,
   ok = unit_exists (self, unit_id, error);
   if (ok)
     stmt = prepare (self,
-                    "SELECT id, kind, reprint, reason, printer, operator, time FROM prints "
+                    "SELECT id, kind, reprint, reason, printer, operator, time, status FROM prints "
                     "WHERE unit_id = ? ORDER BY id",
                     what, error);
   ok = ok && stmt != NULL;
@@ -1394,6 +1451,11 @@ list_prints (ScStore     *store,
       print->printer = column_text (stmt, 4);
       print->operator_name = column_text (stmt, 5);
       print->time = sqlite3_column_int64 (stmt, 6);
+      {
+        const char *status = (const char *) sqlite3_column_text (stmt, 7);
+        print->status = g_strcmp0 (status, "pending") == 0 ? SC_PRINT_PENDING
+                      : g_strcmp0 (status, "failed") == 0 ? SC_PRINT_FAILED : SC_PRINT_DONE;
+      }
       g_ptr_array_add (prints, print);
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
@@ -1560,8 +1622,10 @@ reconcile (ScStore           *store,
        count (self, "SELECT count(*) FROM signatures WHERE cert_serial IS NULL", &r.signatures_pending, error) &&
        count (self, "SELECT count(*) FROM units WHERE state = 'complete'", &r.units_complete, error) &&
        count (self, "SELECT count(*) FROM units WHERE state = 'failed'", &r.units_failed, error) &&
-       count (self, "SELECT count(*) FROM prints WHERE reprint = 0", &r.labels_printed, error) &&
-       count (self, "SELECT count(*) FROM prints WHERE reprint != 0", &r.labels_reprinted, error);
+       count (self, "SELECT count(*) FROM prints WHERE reprint = 0 AND status = 'done'", &r.labels_printed, error) &&
+       count (self, "SELECT count(*) FROM prints WHERE reprint != 0 AND status = 'done'", &r.labels_reprinted,
+              error) &&
+       count (self, "SELECT count(*) FROM prints WHERE status = 'pending'", &r.prints_pending, error);
   if (!tx_end (self, ok, ok ? error : NULL))
     return FALSE;
   *out = r;
@@ -1588,7 +1652,8 @@ store_iface_init (ScStoreInterface *iface)
   iface->set_pin = set_pin;
   iface->set_state = set_state;
   iface->record_steps = record_steps;
-  iface->record_print = record_print;
+  iface->begin_print = begin_print;
+  iface->finish_print = finish_print;
   iface->find_unit = find_unit;
   iface->list_units = list_units;
   iface->list_steps = list_steps;

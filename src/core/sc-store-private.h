@@ -27,9 +27,10 @@ struct _ScStoreInterface
                                     GError **error);
   gboolean      (*record_steps)    (ScStore *self, gint64 unit_id, const ScStepRecord *steps, guint n_steps,
                                     GError **error);
-  gboolean      (*record_print)    (ScStore *self, gint64 unit_id, ScLabelKind kind, gboolean reprint,
+  gint64        (*begin_print)     (ScStore *self, gint64 unit_id, ScLabelKind kind, gboolean reprint,
                                     const char *reason, const char *printer, const char *operator_name,
                                     GError **error);
+  gboolean      (*finish_print)    (ScStore *self, gint64 print_id, gboolean printed, GError **error);
   ScUnitRecord *(*find_unit)       (ScStore *self, const char *product, const char *serial, GError **error);
   GPtrArray    *(*list_units)      (ScStore *self, gint64 since, gint64 until, GError **error);
   GPtrArray    *(*list_steps)      (ScStore *self, gint64 unit_id, GError **error);

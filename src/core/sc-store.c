@@ -274,6 +274,34 @@ sc_store_record_steps (ScStore             *self,
   return SC_STORE_GET_IFACE (self)->record_steps (self, unit_id, steps, n_steps, error);
 }
 
+gint64
+sc_store_begin_print (ScStore      *self,
+                      gint64        unit_id,
+                      ScLabelKind   kind,
+                      gboolean      reprint,
+                      const char   *reason,
+                      const char   *printer,
+                      const char   *operator_name,
+                      GError      **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), 0);
+  g_return_val_if_fail (!reprint || (reason != NULL && *reason != '\0'), 0);
+
+  return SC_STORE_GET_IFACE (self)->begin_print (self, unit_id, kind, reprint, reason, printer, operator_name,
+                                                 error);
+}
+
+gboolean
+sc_store_finish_print (ScStore   *self,
+                       gint64     print_id,
+                       gboolean   printed,
+                       GError   **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+
+  return SC_STORE_GET_IFACE (self)->finish_print (self, print_id, printed, error);
+}
+
 gboolean
 sc_store_record_print (ScStore      *self,
                        gint64        unit_id,
@@ -284,15 +312,9 @@ sc_store_record_print (ScStore      *self,
                        const char   *operator_name,
                        GError      **error)
 {
-  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
-  g_return_val_if_fail (unit_id > 0, FALSE);
-  g_return_val_if_fail (kind == SC_LABEL_KIND_PRODUCT || kind == SC_LABEL_KIND_PACKAGE, FALSE);
-  /* A reprint is a second label for the same unit: it always needs a reason. */
-  g_return_val_if_fail (!reprint || (reason != NULL && *reason != '\0'), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  gint64 id = sc_store_begin_print (self, unit_id, kind, reprint, reason, printer, operator_name, error);
 
-  return SC_STORE_GET_IFACE (self)->record_print (self, unit_id, kind, reprint, reason, printer,
-                                                  operator_name, error);
+  return id > 0 && sc_store_finish_print (self, id, TRUE, error);
 }
 
 /**

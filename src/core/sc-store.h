@@ -75,11 +75,19 @@ typedef struct
   char     *error;
 } ScStepRecord;
 
+typedef enum
+{
+  SC_PRINT_PENDING,   /* journaled, the job sent or about to be: how it ended is not known */
+  SC_PRINT_DONE,      /* the printer took the job */
+  SC_PRINT_FAILED,    /* the printer did not */
+} ScPrintStatus;
+
 typedef struct
 {
-  gint64       id;
-  ScLabelKind  kind;
-  gboolean     reprint;
+  gint64         id;
+  ScLabelKind    kind;
+  ScPrintStatus  status;
+  gboolean       reprint;
   char        *reason;             /* reprints only */
   char        *printer;
   char        *operator_name;
@@ -94,6 +102,7 @@ typedef struct
   guint64 units_failed;
   guint64 labels_printed;          /* first prints */
   guint64 labels_reprinted;
+  guint64 prints_pending;          /* interrupted: whether they printed is not known */
 } ScReconciliation;
 
 void sc_unit_record_free  (ScUnitRecord  *record);
@@ -171,6 +180,23 @@ gboolean        sc_store_record_steps    (ScStore           *self,
                                           const ScStepRecord *steps,
                                           guint              n_steps,
                                           GError           **error);
+/* A print is journaled before the job is sent (PENDING) and finished after
+ * (DONE or FAILED), so a crash between the two shows as a pending print
+ * that a person must look at, never as a silent second print. Returns the
+ * print's id, 0 on error. */
+gint64          sc_store_begin_print     (ScStore           *self,
+                                          gint64             unit_id,
+                                          ScLabelKind        kind,
+                                          gboolean           reprint,
+                                          const char        *reason,
+                                          const char        *printer,
+                                          const char        *operator_name,
+                                          GError           **error);
+gboolean        sc_store_finish_print    (ScStore           *self,
+                                          gint64             print_id,
+                                          gboolean           printed,
+                                          GError           **error);
+/* Both at once, for a print already made. */
 gboolean        sc_store_record_print    (ScStore           *self,
                                           gint64             unit_id,
                                           ScLabelKind        kind,

@@ -676,18 +676,34 @@ do_print (ScUnitRun     *self,
       g_autoptr(ScPayload) payload = NULL;
       g_autoptr(ScLabelLayout) layout = NULL;
       g_autofree char *job = NULL;
-      gboolean printed = FALSE;
+      g_autoptr(GError) print_error = NULL;
+      gboolean printed = FALSE, pending = FALSE, ok;
+      gint64 print_id;
 
       if (self->payloads[kind] == NULL)
         continue;
-      /* Printed before a crash: never again without an explicit reprint. */
+      /* Printed before (a first print or a reprint that the printer took):
+       * never again without an explicit reprint. A print that was under way
+       * when the station stopped may or may not exist: a person decides. */
       for (guint i = 0; i < prints->len; i++)
         {
           ScPrintRecord *p = g_ptr_array_index (prints, i);
-          printed |= p->kind == (ScLabelKind) kind && !p->reprint;
+
+          if (p->kind != (ScLabelKind) kind)
+            continue;
+          printed |= p->status == SC_PRINT_DONE;
+          pending |= p->status == SC_PRINT_PENDING;
         }
       if (printed)
         continue;
+      if (pending)
+        {
+          g_set_error (error, SC_RUN_ERROR, SC_RUN_ERROR_STATE,
+                       _("The %s label of %s was being printed when the station stopped, so it may or may "
+                         "not exist: check the printer, destroy any copy, and print it again as a reprint "
+                         "with a reason"), sc_label_kind_to_string (kind), self->serial);
+          return FALSE;
+        }
 
       if (self->layouts[kind] != NULL)
         layout = g_object_ref (self->layouts[kind]);
@@ -700,11 +716,22 @@ do_print (ScUnitRun     *self,
                                                     error);
         }
       job = g_strdup_printf ("%s-%s", self->serial, sc_label_kind_to_string (kind));
-      if (layout == NULL ||
-          !sc_printer_print (self->station->printer, layout, job, cancellable, error) ||
-          !sc_store_record_print (self->station->store, self->record->id, kind, FALSE, NULL, printer,
-                                  self->station->operator_name, error))
+      if (layout == NULL)
         return FALSE;
+
+      print_id = sc_store_begin_print (self->station->store, self->record->id, kind, FALSE, NULL, printer,
+                                       self->station->operator_name, error);
+      if (print_id <= 0)
+        return FALSE;
+      crash_hook (SC_STEP_PRINT, "sending");
+      ok = sc_printer_print (self->station->printer, layout, job, cancellable, &print_error);
+      if (!sc_store_finish_print (self->station->store, print_id, ok, error))
+        return FALSE;
+      if (!ok)
+        {
+          g_propagate_error (error, g_steal_pointer (&print_error));
+          return FALSE;
+        }
     }
   return TRUE;
 }
