@@ -17,6 +17,8 @@
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <librsvg/rsvg.h>
+#include <png.h>
+#include <zlib.h>
 
 #include "sc-core-resources.h"
 #include "sc-decode-private.h"
@@ -601,6 +603,62 @@ append_bytes (void                *closure,
   return CAIRO_STATUS_SUCCESS;
 }
 
+static void
+png_append (png_structp  png,
+            png_bytep    data,
+            png_size_t   len)
+{
+  g_byte_array_append (png_get_io_ptr (png), data, len);
+}
+
+static void
+png_flush_nothing (png_structp png)
+{
+}
+
+/* The raster as a 1-bit grey PNG, what a thermal label printer prints: dots
+ * darker than half are black. Much smaller and faster to write than cairo's
+ * 24-bit PNG, and the symbol's dots are exactly what they were. */
+static gboolean
+append_png_1bit (GByteArray       *out,
+                 cairo_surface_t  *raster,
+                 GError          **error)
+{
+  int w = cairo_image_surface_get_width (raster);
+  int h = cairo_image_surface_get_height (raster);
+  g_autofree guint8 *grey = grey_crop (raster, 0, 0, w, h);
+  g_autofree guint8 *row = g_malloc0 ((w + 7) / 8);
+  png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png ? png_create_info_struct (png) : NULL;
+
+  if (png == NULL || info == NULL || setjmp (png_jmpbuf (png)))
+    {
+      png_destroy_write_struct (&png, &info);
+      g_set_error (error, SC_LABEL_ERROR, SC_LABEL_ERROR_OUTPUT, _("Cannot encode the label as PNG"));
+      return FALSE;
+    }
+
+  png_set_write_fn (png, out, png_append, png_flush_nothing);
+  png_set_compression_level (png, Z_BEST_SPEED);
+  png_set_filter (png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+  png_set_IHDR (png, info, (png_uint_32) w, (png_uint_32) h, 1, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info (png, info);
+  for (int y = 0; y < h; y++)
+    {
+      const guint8 *src = grey + (gsize) y * w;
+
+      memset (row, 0, (w + 7) / 8);
+      for (int x = 0; x < w; x++)
+        if (src[x] >= 128)
+          row[x / 8] |= 0x80 >> (x % 8);   /* 1 = white */
+      png_write_row (png, row);
+    }
+  png_write_end (png, info);
+  png_destroy_write_struct (&png, &info);
+  return TRUE;
+}
+
 static gboolean
 write_file (ScLabelLayout  *self,
             const char     *path,
@@ -761,7 +819,11 @@ sc_label_layout_write (ScLabelLayout  *self,
   switch (format)
     {
     case SC_LABEL_FORMAT_PNG:
-      cairo_surface_write_to_png_stream (raster, append_bytes, bytes);
+      if (!append_png_1bit (bytes, raster, error))
+        {
+          cairo_surface_destroy (raster);
+          return FALSE;
+        }
       break;
 
     case SC_LABEL_FORMAT_PDF:
