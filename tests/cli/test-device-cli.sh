@@ -14,17 +14,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/nu
 trap cleanup EXIT
 export XDG_DATA_HOME=$work/xdg
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { local what=$1; shift; if "$@" >"$work/out" 2>&1; then ok "$what"; else not_ok "$what"; sed 's/^/# /' "$work/out"; fi; }
-expect_status() {
-  local what=$1 want=$2; shift 2
-  "$@" >"$work/stdout" 2>"$work/stderr"
-  local got=$?
-  if [ "$got" = "$want" ]; then ok "$what (exit $got)"; else not_ok "$what: exit $got, wanted $want"; sed 's/^/# /' "$work/stderr"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 # start_sim MODE: starts the simulator, waits for its first line (polling, no sleep).
 start_sim() {
@@ -64,5 +54,4 @@ check "the message says what to check" grep -q "check the fixture is plugged in"
 expect_status "a closed TCP port is a device failure" 8 "$cli" device info --device "tcp://127.0.0.1:1"
 expect_status "no subcommand is a usage error" 2 "$cli" device
 
-echo "1..$n"
-exit $((failed > 0))
+tap_finish

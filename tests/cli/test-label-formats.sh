@@ -13,17 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export XDG_DATA_HOME=$work/xdg
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { local what=$1; shift; if "$@" >"$work/out" 2>&1; then ok "$what"; else not_ok "$what"; sed 's/^/# /' "$work/out"; fi; }
-expect_status() {
-  local what=$1 want=$2; shift 2
-  "$@" >"$work/stdout" 2>"$work/stderr"
-  local got=$?
-  if [ "$got" = "$want" ]; then ok "$what (exit $got)"; else not_ok "$what: exit $got, wanted $want"; sed 's/^/# /' "$work/stderr"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 # The width field of a PNG's IHDR chunk.
 png_width() { od -An -tu1 -j16 -N4 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }'; }
@@ -118,5 +108,4 @@ expect_status "verify-label on a file that is not a PNG is bad input" 3 "$cli" v
 expect_status "verify-label does not print the PIN unless asked" 0 "$cli" verify-label "$work/product-300.png"
 check "the PIN is not in its output" bash -c "! grep -q 957AD9640 '$work/stdout'"
 
-echo "1..$n"
-exit $((failed > 0))
+tap_finish

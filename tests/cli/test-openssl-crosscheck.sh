@@ -14,18 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export XDG_DATA_HOME=$work/xdg
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { local what=$1; shift; if "$@" >"$work/out" 2>&1; then ok "$what"; else not_ok "$what"; sed 's/^/# /' "$work/out"; fi; }
-# expect_status WHAT STATUS CMD...: the command exits with STATUS.
-expect_status() {
-  local what=$1 want=$2; shift 2
-  "$@" >"$work/stdout" 2>"$work/stderr"
-  local got=$?
-  if [ "$got" = "$want" ]; then ok "$what (exit $got)"; else not_ok "$what: exit $got, wanted $want"; sed 's/^/# /' "$work/stderr"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 dak=$work/dak
 dsn=G3A0PA01802300PE
@@ -174,5 +163,4 @@ expect_status "with no profile at all, keygen uses the embedded training DAK" 0 
 check "and says so" grep -q "embedded training profile" "$work/stderr"
 check "the embedded hierarchy lives in the XDG data dir" test -s "$XDG_DATA_HOME/setup-console/training/dak.key"
 
-echo "1..$n"
-exit $((failed > 0))
+tap_finish

@@ -16,17 +16,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/nu
 trap cleanup EXIT
 export XDG_DATA_HOME=$work/xdg
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { local what=$1; shift; if "$@" >"$work/out" 2>&1; then ok "$what"; else not_ok "$what"; sed 's/^/# /' "$work/out"; fi; }
-expect_status() {
-  local what=$1 want=$2; shift 2
-  "$@" >"$work/stdout" 2>"$work/stderr"
-  local got=$?
-  if [ "$got" = "$want" ]; then ok "$what (exit $got)"; else not_ok "$what: exit $got, wanted $want"; sed 's/^/# /' "$work/stdout" "$work/stderr" | tail -20; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 db=$work/station.db
 store=sqlite://$db
 labels=$work/labels
@@ -242,5 +232,4 @@ check "the other gets a clear sentence" \
 check "one complete record for it" test "$(sql "select count(*) from units where serial='SAMESERIAL000001' and state='complete'")" = 1
 expect_status "the audit chain still verifies" 0 "$cli" audit verify --store "$store"
 
-echo "1..$n"
-exit $((failed > 0))
+tap_finish
