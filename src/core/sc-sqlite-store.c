@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,6 +60,8 @@ struct _ScSqliteStore
   gint64    pid;
   char     *token;
   char     *boot_id;  /* NULL when the kernel does not say */
+  char     *head_path;     /* the audit log's last entry, kept beside the database */
+  char     *pending_head;  /* "ID HASH" of an entry not yet committed */
 };
 
 static void store_iface_init (ScStoreInterface *iface);
@@ -174,6 +177,8 @@ sc_sqlite_store_finalize (GObject *object)
    * nothing to wait for. */
   g_clear_pointer (&self->db, sqlite3_close_v2);
   g_free (self->path);
+  g_free (self->head_path);
+  g_free (self->pending_head);
   g_free (self->host);
   g_free (self->token);
   g_free (self->boot_id);
@@ -375,6 +380,14 @@ tx_end (ScSqliteStore  *self,
     ok = exec (self, "COMMIT", _("save the change"), error);
   if (!ok && !sqlite3_get_autocommit (self->db))
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+
+  /* The audit log's head goes beside the database once the entry is
+   * committed, so entries cut off the end of the log are found. Not synced:
+   * after a power cut it may lag the database, never lead it. */
+  if (ok && self->pending_head != NULL && self->head_path != NULL)
+    g_file_set_contents_full (self->head_path, self->pending_head, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                              NULL);
+  g_clear_pointer (&self->pending_head, g_free);
   return ok;
 }
 
@@ -458,7 +471,11 @@ append_audit (ScSqliteStore  *self,
   bind_text (insert, 6, details);
   bind_text (insert, 7, prev_hash);
   bind_text (insert, 8, hash);
-  return step_done (self, insert, what, error);
+  if (!step_done (self, insert, what, error))
+    return FALSE;
+  g_free (self->pending_head);
+  self->pending_head = g_strdup_printf ("%" G_GINT64_FORMAT " %s\n", id, hash);
+  return TRUE;
 }
 
 /* Units */
@@ -1491,9 +1508,22 @@ audit_verify_locked (ScSqliteStore  *self,
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *prev = g_strdup (ZERO_HASH);
+  g_autofree char *head = NULL;
+  g_autofree char *head_hash = NULL;
   const char *what = _("read the audit log");
-  gint64 expected = 1;
-  gboolean has_row;
+  gint64 expected = 1, head_id = 0;
+  gboolean has_row, head_seen = FALSE;
+
+  /* The head written beside the database, if there is one. */
+  if (self->head_path != NULL && g_file_get_contents (self->head_path, &head, NULL, NULL))
+    {
+      char hash_text[65] = "";
+
+      if (sscanf (head, "%" G_GINT64_FORMAT " %64s", &head_id, hash_text) == 2)
+        head_hash = g_strdup (hash_text);
+      else
+        head_id = 0;
+    }
 
   stmt = prepare (self,
                   "SELECT id, time, actor, action, serial, details, prev_hash, hash FROM audit ORDER BY id",
@@ -1562,9 +1592,33 @@ audit_verify_locked (ScSqliteStore  *self,
           return FALSE;
         }
 
+      if (id == head_id)
+        {
+          if (g_strcmp0 (stored, head_hash) != 0)
+            {
+              g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
+                           _("The audit log does not verify at entry %" G_GINT64_FORMAT ": it is not the entry "
+                             "the log ended with when it was written; the log has been tampered with, so keep "
+                             "the database file as evidence and report it"),
+                           id);
+              return FALSE;
+            }
+          head_seen = TRUE;
+        }
+
       g_free (prev);
       prev = g_steal_pointer (&hash);
       expected++;
+    }
+
+  if (head_id > 0 && !head_seen)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
+                   _("The audit log does not verify at entry %" G_GINT64_FORMAT ": entries %" G_GINT64_FORMAT
+                     " to %" G_GINT64_FORMAT " are missing from its end; the log has been tampered with, so "
+                     "keep the database file as evidence and report it"),
+                   expected, expected, head_id);
+      return FALSE;
     }
 
   *n_entries = (guint64) (expected - 1);
@@ -1829,6 +1883,7 @@ _sc_sqlite_store_open (const char  *path,
 
   self = g_object_new (SC_TYPE_SQLITE_STORE, NULL);
   self->path = g_strdup (path);
+  self->head_path = g_strconcat (path, "-audit-head", NULL);
   self->host = g_strdup (g_get_host_name ());
   self->pid = getpid ();
   self->boot_id = read_boot_id ();

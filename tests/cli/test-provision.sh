@@ -202,15 +202,22 @@ expect_status "reconcile" 0 "$cli" reconcile --store "$store"
 check "counts the reprints and the interrupted print" grep -q "(2 reprints, 1 interrupted)" "$work/stdout"
 
 # --- the audit log -----------------------------------------------------------------
-for tamper in edit delete reorder; do
+for tamper in edit delete reorder truncate; do
   cp "$db" "$work/tamper.db"
+  cp "$db-audit-head" "$work/tamper.db-audit-head"
   case $tamper in
     edit) sqlite3 "$work/tamper.db" "update audit set details='nothing happened' where id=5" ;;
     delete) sqlite3 "$work/tamper.db" "delete from audit where id=5" ;;
     reorder) sqlite3 "$work/tamper.db" "update audit set id=-1 where id=5; update audit set id=5 where id=6; update audit set id=6 where id=-1" ;;
+    truncate) last=$(sqlite3 "$work/tamper.db" "select max(id) from audit")
+              sqlite3 "$work/tamper.db" "delete from audit where id > $((last - 10))" ;;
   esac
   expect_status "audit verify finds the $tamper" 11 "$cli" audit verify --store "sqlite://$work/tamper.db"
-  check "and names entry 5" grep -q "entry 5" "$work/stderr"
+  if [ $tamper = truncate ]; then
+    check "and says entries are missing from its end" grep -q "missing from its end" "$work/stderr"
+  else
+    check "and names entry 5" grep -q "entry 5" "$work/stderr"
+  fi
 done
 
 # --- two processes, one SQLite file -------------------------------------------------
