@@ -1806,7 +1806,14 @@ create_private_file (const char  *path,
       return FALSE;
     }
 
-  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  /* Only a missing file is created here. An existing database is never
+   * opened and closed outside SQLite: close() drops every POSIX lock this
+   * process holds on the file, including those of another connection to it
+   * in this process, which would let its write-ahead log be removed from
+   * under it. */
+  fd = g_open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST)
+    return TRUE;
   if (fd < 0)
     {
       saved_errno = errno;

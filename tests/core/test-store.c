@@ -1372,6 +1372,41 @@ test_secret_refuses (Fixture       *fx,
   g_assert_nonnull (strstr (error->message, "damaged"));
 }
 
+/* A second store on the same file in this process, opened and dropped,
+ * while another process reads the database: the first store's locks and
+ * write-ahead log must survive (close() drops a process's POSIX locks). */
+static void
+test_second_store_keeps_locks (void)
+{
+  g_autofree char *dir = sc_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "station.db", NULL);
+  g_autofree char *uri = g_strconcat ("sqlite://", path, NULL);
+  g_autoptr(GError) error = NULL;
+  ScStore *a = sc_store_open (uri, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *serial = g_strdup_printf ("TWOSTORES%06u", i);
+      g_autoptr(ScUnitRecord) unit = sc_store_begin_unit (a, "P", "ebK3", serial, "host", "op", NULL, &error);
+      const char *argv[] = { "sqlite3", path, "select count(*) from units", NULL };
+      int status = -1;
+      ScStore *b;
+
+      g_assert_no_error (error);
+      b = sc_store_open (uri, &error);
+      g_assert_no_error (error);
+      g_object_unref (b);
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                   NULL, NULL, NULL, NULL, &status, &error));
+      g_assert_no_error (error);
+      g_assert_true (sc_store_set_state (a, unit->id, SC_UNIT_FAILED, "test", &error));
+      g_assert_no_error (error);
+    }
+  g_object_unref (a);
+  sc_test_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1407,6 +1442,7 @@ main (int   argc,
   ADD ("secret-create-load", test_secret_create_load);
   ADD ("secret-refuses", test_secret_refuses);
 #undef ADD
+  g_test_add_func ("/sc/store/second-store-keeps-locks", test_second_store_keeps_locks);
 
   rc = g_test_run ();
   sc_test_rmdir (data_home);
