@@ -757,3 +757,10 @@ sc_provision_page_get_summary (ScProvisionPage *self)
   g_return_val_if_fail (SC_IS_PROVISION_PAGE (self), NULL);
   return self->summary;
 }
+
+ScStation *
+sc_provision_page_get_station (ScProvisionPage *self)
+{
+  g_return_val_if_fail (SC_IS_PROVISION_PAGE (self), NULL);
+  return self->station != NULL ? self->station->station : NULL;
+}

@@ -6,6 +6,8 @@
 
 #include <adwaita.h>
 
+#include "sc-unit-run.h"
+
 G_BEGIN_DECLS
 
 #define SC_TYPE_PROVISION_PAGE (sc_provision_page_get_type ())
@@ -28,5 +30,8 @@ gboolean   sc_provision_page_get_busy             (ScProvisionPage *self);
 guint      sc_provision_page_get_n_passed         (ScProvisionPage *self);
 guint      sc_provision_page_get_n_failed         (ScProvisionPage *self);
 const char *sc_provision_page_get_summary         (ScProvisionPage *self);
+/* The open station (NULL until ready), for the other pages to share: one
+ * store per process. */
+ScStation  *sc_provision_page_get_station         (ScProvisionPage *self);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "sc-provision-page.h"
+#include "sc-units-page.h"
 #include "sc-window.h"
 
 struct _ScWindow
@@ -20,6 +21,7 @@ struct _ScWindow
   AdwViewStack         *view_stack;
   GtkRevealer          *training_banner;
   ScProvisionPage      *provision_page;
+  ScUnitsPage          *units_page;
 
   GSettings            *settings;
 };
@@ -125,6 +127,19 @@ summary_changed_cb (ScWindow        *self,
   gtk_window_set_title (GTK_WINDOW (self), title ? title : _("Setup Console"));
 }
 
+/* One station, one store per process: a second SQLite store opened on the
+ * same file while the first is in use would break the first one's locks. */
+static void
+provision_ready_cb (ScWindow        *self,
+                    GParamSpec      *pspec,
+                    ScProvisionPage *page)
+{
+  ScStation *station = sc_provision_page_get_station (page);
+
+  if (station != NULL && !sc_units_page_get_ready (self->units_page))
+    sc_units_page_set_station (self->units_page, station);
+}
+
 static void
 sc_window_dispose (GObject *object)
 {
@@ -149,14 +164,17 @@ sc_window_class_init (ScWindowClass *klass)
   window_class->close_request = sc_window_close_request;
 
   g_type_ensure (SC_TYPE_PROVISION_PAGE);
+  g_type_ensure (SC_TYPE_UNITS_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/setupconsole/SetupConsole/sc-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ScWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, training_banner);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, provision_page);
+  gtk_widget_class_bind_template_child (widget_class, ScWindow, units_page);
 
   gtk_widget_class_bind_template_callback (widget_class, summary_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, provision_ready_cb);
 }
 
 static void
@@ -168,7 +186,8 @@ sc_window_init (ScWindow *self)
 
   restore_window_state (self);
 
-  /* The station opens in a worker thread; the page shows it loading. */
+  /* The station opens in a worker thread; the page shows it loading. The
+   * Units page shares it once it is open (provision_ready_cb). */
   sc_provision_page_open_default_station (self->provision_page);
 }
 

@@ -1,0 +1,45 @@
+/* sc-units-page.h: the QA view: look a unit up, see its records, reprint and verify its labels
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "sc-unit-run.h"
+
+G_BEGIN_DECLS
+
+#define SC_TYPE_UNITS_PAGE (sc_units_page_get_type ())
+
+G_DECLARE_FINAL_TYPE (ScUnitsPage, sc_units_page, SC, UNITS_PAGE, AdwBin)
+
+/* Properties (read-only): ready (the station is open), busy (the records
+ * are being read, a label reprinted or verified), serial (the unit shown,
+ * NULL while the recent list or an empty state is shown).
+ *
+ * Actions:
+ *   units.search(s)          a serial: its unit's page; "": the recent units
+ *   units.show-recent        the units of the last 7 days, newest first
+ *   units.reprint-product    asks for a reason, then reprints
+ *   units.reprint-package
+ *   units.reprint((ss))      (kind, reason): reprints the shown unit's label
+ *   units.verify             asks for a label image, then verifies it
+ *   units.verify-file(s)     a PNG's path: its code against the shown unit */
+GtkWidget  *sc_units_page_new                  (void);
+/* Uses @station's profile, DAK, store, station secret (to rebuild a
+ * product label's PIN) and printer (for reprints), shared with the page
+ * that opened them. In the window that is the Provision page: a process
+ * must hold one store per database, since opening a second one while the
+ * first is in use breaks SQLite's locks (see sc_store_open()). */
+void        sc_units_page_set_station          (ScUnitsPage *self,
+                                                ScStation   *station);
+/* Opens the station from the embedded defaults in a worker thread, as the
+ * Provision page does; only for a process with no other store open (the
+ * widget tests). */
+void        sc_units_page_open_default_station (ScUnitsPage *self);
+gboolean    sc_units_page_get_ready            (ScUnitsPage *self);
+gboolean    sc_units_page_get_busy             (ScUnitsPage *self);
+const char *sc_units_page_get_serial           (ScUnitsPage *self);
+
+G_END_DECLS
