@@ -95,6 +95,26 @@ sc_station_new (ScProfile       *profile,
   return station;
 }
 
+ScStation *
+sc_station_new_default (GError **error)
+{
+  g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScDak) dak = NULL;
+  g_autoptr(ScStore) store = NULL;
+  g_autoptr(ScStationSecret) secret = NULL;
+  g_autoptr(ScPrinter) printer = NULL;
+  g_autofree char *data_dir = sc_defaults_get_data_dir ();
+  g_autofree char *key_path = g_build_filename (data_dir, "station.key", NULL);
+
+  if (!(profile = sc_defaults_load_training_profile (error)) ||
+      !(dak = sc_dak_new_for_profile (profile, error)) ||
+      !(store = sc_store_open (NULL, error)) ||
+      !(secret = sc_station_secret_load (key_path, error)) ||
+      !(printer = sc_printer_open (NULL, error)))
+    return NULL;
+  return sc_station_new (profile, dak, store, secret, printer, NULL, NULL);
+}
+
 void
 sc_station_free (ScStation *station)
 {

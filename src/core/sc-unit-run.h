@@ -71,6 +71,10 @@ ScStation *sc_station_new  (ScProfile        *profile,
                             const char       *device_uri,
                             const char       *operator_name);
 void       sc_station_free (ScStation        *station);
+/* The station of the embedded defaults: the training profile (made on first
+ * use) and its DAK, the default store, the station secret in the data dir,
+ * the default printer. Blocks: call it from a worker thread in a GUI. */
+ScStation *sc_station_new_default (GError   **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScStation, sc_station_free)
 
 #define SC_TYPE_UNIT_RUN (sc_unit_run_get_type ())

@@ -133,28 +133,17 @@ open_station_thread (GTask        *task,
                      gpointer      task_data,
                      GCancellable *cancellable)
 {
-  g_autoptr(ScProfile) profile = NULL;
-  g_autoptr(ScDak) dak = NULL;
-  g_autoptr(ScStore) store = NULL;
-  g_autoptr(ScStationSecret) secret = NULL;
-  g_autoptr(ScPrinter) printer = NULL;
-  g_autofree char *data_dir = sc_defaults_get_data_dir ();
-  g_autofree char *key_path = g_build_filename (data_dir, "station.key", NULL);
   GError *error = NULL;
+  ScStation *station = sc_station_new_default (&error);
   StationRef *ref;
 
-  if (!(profile = sc_defaults_load_training_profile (&error)) ||
-      !(dak = sc_dak_new_for_profile (profile, &error)) ||
-      !(store = sc_store_open (NULL, &error)) ||
-      !(secret = sc_station_secret_load (key_path, &error)) ||
-      !(printer = sc_printer_open (NULL, &error)))
+  if (station == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
-
   ref = g_atomic_rc_box_new0 (StationRef);
-  ref->station = sc_station_new (profile, dak, store, secret, printer, NULL, NULL);
+  ref->station = station;
   g_task_return_pointer (task, ref, station_ref_release);
 }
 
