@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sc-gui-private.h"
 #include "sc-defaults.h"
 #include "sc-label-preview.h"
 #include "sc-provision-page.h"
@@ -14,11 +15,6 @@
 
 /* The station, shared by the page and every run or preview still working
  * on it in a thread: the last one to let go frees it. */
-typedef struct
-{
-  ScStation *station;
-} StationRef;
-
 struct _ScProvisionPage
 {
   AdwBin          parent_instance;
@@ -64,63 +60,6 @@ G_DEFINE_FINAL_TYPE (ScProvisionPage, sc_provision_page, ADW_TYPE_BIN)
 
 /* ------------------------------------------------------------ the station */
 
-static void
-station_ref_clear (gpointer data)
-{
-  StationRef *ref = data;
-
-  g_clear_pointer (&ref->station, sc_station_free);
-}
-
-static StationRef *
-station_ref_acquire (StationRef *ref)
-{
-  return g_atomic_rc_box_acquire (ref);
-}
-
-static void
-station_ref_release (gpointer ref)
-{
-  g_atomic_rc_box_release_full (ref, station_ref_clear);
-}
-
-static void
-open_station_thread (GTask        *task,
-                     gpointer      source_object,
-                     gpointer      task_data,
-                     GCancellable *cancellable)
-{
-  GError *error = NULL;
-  ScStation *station = sc_station_new_default (&error);
-  StationRef *ref;
-
-  if (station == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  ref = g_atomic_rc_box_new0 (StationRef);
-  ref->station = station;
-  g_task_return_pointer (task, ref, station_ref_release);
-}
-
-/* Work in a thread does not keep the page alive: its callback finds the
- * page through a weak reference, or finds it gone. */
-static GWeakRef *
-weak_ref_new (gpointer object)
-{
-  GWeakRef *ref = g_new0 (GWeakRef, 1);
-
-  g_weak_ref_init (ref, object);
-  return ref;
-}
-
-static void
-weak_ref_free (GWeakRef *ref)
-{
-  g_weak_ref_clear (ref);
-  g_free (ref);
-}
 
 /* ------------------------------------------------------------ the display */
 
@@ -216,7 +155,7 @@ preview_job_free (gpointer data)
 {
   PreviewJob *job = data;
 
-  station_ref_release (job->station);
+  _sc_station_ref_release (job->station);
   sc_payload_free (job->payload);
   g_free (job);
 }
@@ -249,7 +188,7 @@ preview_done_cb (GObject      *object,
   g_autoptr(ScLabelLayout) layout = NULL;
   g_autoptr(GError) error = NULL;
 
-  weak_ref_free (weak);
+  _sc_weak_ref_free (weak);
   layout = g_task_propagate_pointer (G_TASK (result), &error);
   if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
       job->generation != self->generation)
@@ -292,12 +231,12 @@ load_preview (ScProvisionPage *self,
     }
 
   job = g_new0 (PreviewJob, 1);
-  job->station = station_ref_acquire (self->station);
+  job->station = _sc_station_ref_acquire (self->station);
   job->payload = payload;
   job->training = self->training;
   job->generation = self->generation;
 
-  task = g_task_new (NULL, self->cancellable, preview_done_cb, weak_ref_new (self));
+  task = g_task_new (NULL, self->cancellable, preview_done_cb, _sc_weak_ref_new (self));
   g_task_set_source_tag (task, load_preview);
   g_task_set_task_data (task, job, preview_job_free);
   g_task_run_in_thread (task, preview_thread);
@@ -413,7 +352,7 @@ run_done_cb (GObject      *object,
   if (self != NULL && self->run == SC_UNIT_RUN (object))
     finish_run (self, ok, error);
 
-  station_ref_release (data->station);
+  _sc_station_ref_release (data->station);
   g_weak_ref_clear (&data->page);
   g_free (data);
 }
@@ -456,7 +395,7 @@ start_run (ScProvisionPage *self,
 
   data = g_new0 (RunData, 1);
   g_weak_ref_init (&data->page, self);
-  data->station = station_ref_acquire (self->station);
+  data->station = _sc_station_ref_acquire (self->station);
   sc_unit_run_run_async (self->run, self->cancellable, run_done_cb, data);
 }
 
@@ -518,11 +457,11 @@ open_station_done_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   StationRef *ref;
 
-  weak_ref_free (weak);
+  _sc_weak_ref_free (weak);
   ref = g_task_propagate_pointer (G_TASK (result), &error);
   if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      g_clear_pointer (&ref, station_ref_release);
+      g_clear_pointer (&ref, _sc_station_ref_release);
       return;
     }
 
@@ -533,7 +472,7 @@ open_station_done_cb (GObject      *object,
       return;
     }
 
-  g_clear_pointer (&self->station, station_ref_release);
+  g_clear_pointer (&self->station, _sc_station_ref_release);
   self->station = ref;
   self->training = sc_dak_is_training (ref->station->dak);
 
@@ -584,7 +523,7 @@ sc_provision_page_finalize (GObject *object)
   ScProvisionPage *self = SC_PROVISION_PAGE (object);
 
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->station, station_ref_release);
+  g_clear_pointer (&self->station, _sc_station_ref_release);
   g_free (self->summary);
 
   G_OBJECT_CLASS (sc_provision_page_parent_class)->finalize (object);
@@ -700,9 +639,9 @@ sc_provision_page_open_default_station (ScProvisionPage *self)
   g_return_if_fail (self->station == NULL);
 
   gtk_stack_set_visible_child_name (self->stack, "loading");
-  task = g_task_new (NULL, self->cancellable, open_station_done_cb, weak_ref_new (self));
+  task = g_task_new (NULL, self->cancellable, open_station_done_cb, _sc_weak_ref_new (self));
   g_task_set_source_tag (task, sc_provision_page_open_default_station);
-  g_task_run_in_thread (task, open_station_thread);
+  g_task_run_in_thread (task, _sc_station_ref_open_thread);
 }
 
 gboolean

@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sc-gui-private.h"
 #include "sc-core.h"
 #include "sc-label-preview.h"
 #include "sc-step-row.h"
@@ -33,11 +34,6 @@ static const char * const reprint_reasons[] = {
 
 /* The station, shared by the page and every job still working on it in a
  * thread: the last one to let go frees it. */
-typedef struct
-{
-  ScStation *station;
-} StationRef;
-
 struct _ScUnitsPage
 {
   AdwBin             parent_instance;
@@ -107,63 +103,6 @@ G_DEFINE_FINAL_TYPE (ScUnitsPage, sc_units_page, ADW_TYPE_BIN)
 
 /* ------------------------------------------------------------ the station */
 
-static void
-station_ref_clear (gpointer data)
-{
-  StationRef *ref = data;
-
-  g_clear_pointer (&ref->station, sc_station_free);
-}
-
-static StationRef *
-station_ref_acquire (StationRef *ref)
-{
-  return g_atomic_rc_box_acquire (ref);
-}
-
-static void
-station_ref_release (gpointer ref)
-{
-  g_atomic_rc_box_release_full (ref, station_ref_clear);
-}
-
-static void
-open_station_thread (GTask        *task,
-                     gpointer      source_object,
-                     gpointer      task_data,
-                     GCancellable *cancellable)
-{
-  GError *error = NULL;
-  ScStation *station = sc_station_new_default (&error);
-  StationRef *ref;
-
-  if (station == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  ref = g_atomic_rc_box_new0 (StationRef);
-  ref->station = station;
-  g_task_return_pointer (task, ref, station_ref_release);
-}
-
-/* Work in a thread does not keep the page alive: its callback finds the
- * page through a weak reference, or finds it gone. */
-static GWeakRef *
-weak_ref_new (gpointer object)
-{
-  GWeakRef *ref = g_new0 (GWeakRef, 1);
-
-  g_weak_ref_init (ref, object);
-  return ref;
-}
-
-static void
-weak_ref_free (GWeakRef *ref)
-{
-  g_weak_ref_clear (ref);
-  g_free (ref);
-}
 
 /* ------------------------------------------------------- records, in threads */
 
@@ -279,7 +218,7 @@ load_job_free (gpointer data)
 {
   LoadJob *job = data;
 
-  station_ref_release (job->station);
+  _sc_station_ref_release (job->station);
   g_free (job->serial);
   g_free (job);
 }
@@ -845,7 +784,7 @@ load_unit_done_cb (GObject      *object,
   g_autoptr(UnitView) view = NULL;
   g_autoptr(GError) error = NULL;
 
-  weak_ref_free (weak);
+  _sc_weak_ref_free (weak);
   view = g_task_propagate_pointer (G_TASK (result), &error);
   if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -878,12 +817,12 @@ load_unit (ScUnitsPage *self,
   g_assert (self->station != NULL);
 
   job = g_new0 (LoadJob, 1);
-  job->station = station_ref_acquire (self->station);
+  job->station = _sc_station_ref_acquire (self->station);
   job->serial = g_strdup (serial);
   job->generation = ++self->generation;
 
   set_busy (self, TRUE);
-  task = g_task_new (NULL, self->cancellable, load_unit_done_cb, weak_ref_new (self));
+  task = g_task_new (NULL, self->cancellable, load_unit_done_cb, _sc_weak_ref_new (self));
   g_task_set_source_tag (task, load_unit);
   g_task_set_task_data (task, job, load_job_free);
   g_task_run_in_thread (task, load_unit_thread);
@@ -902,7 +841,7 @@ list_job_free (gpointer data)
 {
   ListJob *job = data;
 
-  station_ref_release (job->station);
+  _sc_station_ref_release (job->station);
   g_free (job);
 }
 
@@ -954,7 +893,7 @@ list_recent_done_cb (GObject      *object,
   g_autoptr(GPtrArray) units = NULL;
   g_autoptr(GError) error = NULL;
 
-  weak_ref_free (weak);
+  _sc_weak_ref_free (weak);
   units = g_task_propagate_pointer (G_TASK (result), &error);
   if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -986,11 +925,11 @@ show_recent (ScUnitsPage *self)
   g_assert (self->station != NULL);
 
   job = g_new0 (ListJob, 1);
-  job->station = station_ref_acquire (self->station);
+  job->station = _sc_station_ref_acquire (self->station);
   job->generation = ++self->generation;
 
   set_busy (self, TRUE);
-  task = g_task_new (NULL, self->cancellable, list_recent_done_cb, weak_ref_new (self));
+  task = g_task_new (NULL, self->cancellable, list_recent_done_cb, _sc_weak_ref_new (self));
   g_task_set_source_tag (task, show_recent);
   g_task_set_task_data (task, job, list_job_free);
   g_task_run_in_thread (task, list_recent_thread);
@@ -1041,7 +980,7 @@ reprint_job_free (gpointer data)
 {
   ReprintJob *job = data;
 
-  station_ref_release (job->station);
+  _sc_station_ref_release (job->station);
   g_free (job->serial);
   g_free (job->reason);
   g_free (job->operator_name);
@@ -1125,7 +1064,7 @@ reprint_done_cb (GObject      *object,
   g_autofree char *message = NULL;
   gboolean ok;
 
-  weak_ref_free (weak);
+  _sc_weak_ref_free (weak);
   ok = g_task_propagate_boolean (G_TASK (result), &error);
   if (self == NULL)
     return;
@@ -1180,7 +1119,7 @@ reprint_action_cb (GtkWidget  *widget,
     }
 
   job = g_new0 (ReprintJob, 1);
-  job->station = station_ref_acquire (self->station);
+  job->station = _sc_station_ref_acquire (self->station);
   job->serial = g_strdup (self->serial);
   job->kind = kind;
   job->reason = g_steal_pointer (&stripped);
@@ -1190,7 +1129,7 @@ reprint_action_cb (GtkWidget  *widget,
   set_busy (self, TRUE);
   update_actions (self);
 
-  task = g_task_new (NULL, NULL, reprint_done_cb, weak_ref_new (self));
+  task = g_task_new (NULL, NULL, reprint_done_cb, _sc_weak_ref_new (self));
   g_task_set_source_tag (task, reprint_action_cb);
   g_task_set_task_data (task, job, reprint_job_free);
   g_task_run_in_thread (task, reprint_thread);
@@ -1340,7 +1279,7 @@ verify_job_free (gpointer data)
 {
   VerifyJob *job = data;
 
-  station_ref_release (job->station);
+  _sc_station_ref_release (job->station);
   g_free (job->serial);
   g_free (job->path);
   g_free (job->decoder);
@@ -1519,7 +1458,7 @@ verify_done_cb (GObject      *object,
   VerifyJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
 
-  weak_ref_free (weak);
+  _sc_weak_ref_free (weak);
   g_task_propagate_boolean (G_TASK (result), &error);
   if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -1546,7 +1485,7 @@ verify_file_action_cb (GtkWidget  *widget,
     return;
 
   job = g_new0 (VerifyJob, 1);
-  job->station = station_ref_acquire (self->station);
+  job->station = _sc_station_ref_acquire (self->station);
   job->serial = g_strdup (self->serial);
   job->path = g_variant_dup_string (parameter, NULL);
 
@@ -1554,7 +1493,7 @@ verify_file_action_cb (GtkWidget  *widget,
   set_busy (self, TRUE);
   update_actions (self);
 
-  task = g_task_new (NULL, self->cancellable, verify_done_cb, weak_ref_new (self));
+  task = g_task_new (NULL, self->cancellable, verify_done_cb, _sc_weak_ref_new (self));
   g_task_set_source_tag (task, verify_file_action_cb);
   g_task_set_task_data (task, job, verify_job_free);
   g_task_run_in_thread (task, verify_thread);
@@ -1682,7 +1621,7 @@ static void
 station_ready (ScUnitsPage *self,
                StationRef  *ref)
 {
-  g_clear_pointer (&self->station, station_ref_release);
+  g_clear_pointer (&self->station, _sc_station_ref_release);
   self->station = ref;
 
   gtk_stack_set_visible_child_name (self->stack, "station");
@@ -1704,11 +1643,11 @@ open_station_done_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   StationRef *ref;
 
-  weak_ref_free (weak);
+  _sc_weak_ref_free (weak);
   ref = g_task_propagate_pointer (G_TASK (result), &error);
   if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      g_clear_pointer (&ref, station_ref_release);
+      g_clear_pointer (&ref, _sc_station_ref_release);
       return;
     }
 
@@ -1796,7 +1735,7 @@ sc_units_page_finalize (GObject *object)
   ScUnitsPage *self = SC_UNITS_PAGE (object);
 
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->station, station_ref_release);
+  g_clear_pointer (&self->station, _sc_station_ref_release);
   g_free (self->serial);
 
   G_OBJECT_CLASS (sc_units_page_parent_class)->finalize (object);
@@ -1979,9 +1918,9 @@ sc_units_page_open_default_station (ScUnitsPage *self)
   g_return_if_fail (self->station == NULL);
 
   gtk_stack_set_visible_child_name (self->stack, "loading");
-  task = g_task_new (NULL, self->cancellable, open_station_done_cb, weak_ref_new (self));
+  task = g_task_new (NULL, self->cancellable, open_station_done_cb, _sc_weak_ref_new (self));
   g_task_set_source_tag (task, sc_units_page_open_default_station);
-  g_task_run_in_thread (task, open_station_thread);
+  g_task_run_in_thread (task, _sc_station_ref_open_thread);
 }
 
 gboolean

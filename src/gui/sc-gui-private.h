@@ -1,0 +1,33 @@
+/* sc-gui-private.h: what the GUI's pages share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sc-core.h"
+
+G_BEGIN_DECLS
+
+/* The station, shared by a page and every job still working on it in a
+ * thread: the last one to let go frees it. */
+typedef struct
+{
+  ScStation *station;
+} StationRef;
+
+StationRef *_sc_station_ref_acquire (StationRef *ref);
+void        _sc_station_ref_release (gpointer    ref);
+/* Opens the embedded defaults' station; returns a StationRef (pointer). */
+void        _sc_station_ref_open_thread (GTask        *task,
+                                         gpointer      source_object,
+                                         gpointer      task_data,
+                                         GCancellable *cancellable);
+
+/* Work in a thread does not keep a page alive: its callback finds the page
+ * through a weak reference, or finds it gone. */
+GWeakRef   *_sc_weak_ref_new  (gpointer  object);
+void        _sc_weak_ref_free (GWeakRef *ref);
+
+G_END_DECLS
