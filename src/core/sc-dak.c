@@ -251,6 +251,7 @@ sc_dak_new_for_profile (ScProfile  *profile,
 
 ScProfile *sc_dak_get_profile (ScDak *self) { g_return_val_if_fail (SC_IS_DAK (self), NULL); return self->profile; }
 ScSigner *_sc_dak_get_signer (ScDak *self) { g_return_val_if_fail (SC_IS_DAK (self), NULL); return self->signer; }
+ScSigner *sc_dak_get_signer (ScDak *self) { return _sc_dak_get_signer (self); }
 X509 *sc_dak_get_trust_anchor (ScDak *self) { g_return_val_if_fail (SC_IS_DAK (self), NULL); return self->anchor; }
 const char *sc_dak_get_dak_type (ScDak *self) { g_return_val_if_fail (SC_IS_DAK (self), NULL); return self->dak_type; }
 

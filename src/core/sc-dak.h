@@ -30,6 +30,9 @@ X509            *sc_dak_get_certificate  (ScDak               *self);
 X509            *sc_dak_get_trust_anchor (ScDak               *self);
 const char      *sc_dak_get_dak_type     (ScDak               *self);
 gboolean         sc_dak_is_training      (ScDak               *self);
+/* The signer behind the DAK, for its status and PIN (sc_signer_get_status(),
+ * sc_signer_unlock(), sc_signer_lock()); signing stays private to ScDak. */
+ScSigner        *sc_dak_get_signer       (ScDak               *self);
 
 /* The DakType in the subject of the first certificate of a DAK chain file,
  * without opening the DAK itself (a YubiKey needs no PIN for this). */

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
  * @sign_digest: an ECDSA P-256 signature over a SHA-256 digest, DER-encoded.
  *   Backends serialise calls on their own hardware handle.
  * @describe: a short text naming the DAK for the operator, never a secret.
+ * @get_status: optional; without it the signer is present, needs no PIN
+ *   and is always unlocked.
+ * @unlock: optional, for signers that need a PIN.
+ * @lock: optional; wipes any PIN held.
  *
  * A signer signs only digests; only #ScDak calls it, after its CSR policy
  * has passed, so a signer is never reachable as a signing oracle.
@@ -30,6 +34,12 @@ struct _ScSignerInterface
                                    GCancellable   *cancellable,
                                    GError        **error);
   char            *(*describe)    (ScSigner       *self);
+  ScSignerStatus  *(*get_status)  (ScSigner       *self);
+  gboolean         (*unlock)      (ScSigner       *self,
+                                   ScSecret       *pin,
+                                   GCancellable   *cancellable,
+                                   GError        **error);
+  void             (*lock)        (ScSigner       *self);
 };
 
 GBytes *_sc_signer_sign_digest (ScSigner      *self,

@@ -69,3 +69,69 @@ sc_signer_describe (ScSigner *self)
 
   return SC_SIGNER_GET_IFACE (self)->describe (self);
 }
+
+void
+sc_signer_status_free (ScSignerStatus *status)
+{
+  if (status == NULL)
+    return;
+  g_free (status->reader);
+  g_free (status->token_serial);
+  g_free (status->firmware);
+  g_free (status->slot);
+  g_free (status);
+}
+
+/**
+ * sc_signer_get_status:
+ *
+ * Returns: (transfer full): what the signer can say about itself now.
+ */
+ScSignerStatus *
+sc_signer_get_status (ScSigner *self)
+{
+  ScSignerInterface *iface;
+  ScSignerStatus *status;
+
+  g_return_val_if_fail (SC_IS_SIGNER (self), NULL);
+
+  iface = SC_SIGNER_GET_IFACE (self);
+  if (iface->get_status != NULL)
+    return iface->get_status (self);
+
+  status = g_new0 (ScSignerStatus, 1);
+  status->present = TRUE;
+  status->unlocked = TRUE;
+  status->pin_retries = -1;
+  return status;
+}
+
+gboolean
+sc_signer_unlock (ScSigner      *self,
+                  ScSecret      *pin,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  ScSignerInterface *iface;
+
+  g_return_val_if_fail (SC_IS_SIGNER (self), FALSE);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), FALSE);
+
+  iface = SC_SIGNER_GET_IFACE (self);
+  if (iface->unlock == NULL)
+    return TRUE;
+  g_return_val_if_fail (pin != NULL, FALSE);
+  return iface->unlock (self, pin, cancellable, error);
+}
+
+void
+sc_signer_lock (ScSigner *self)
+{
+  ScSignerInterface *iface;
+
+  g_return_if_fail (SC_IS_SIGNER (self));
+
+  iface = SC_SIGNER_GET_IFACE (self);
+  if (iface->lock != NULL)
+    iface->lock (self);
+}
