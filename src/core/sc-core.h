@@ -16,6 +16,7 @@
 #include "sc-flasher.h"
 #include "sc-key.h"
 #include "sc-label.h"
+#include "sc-manifest.h"
 #include "sc-payload.h"
 #include "sc-pin.h"
 #include "sc-printer.h"
@@ -28,3 +29,4 @@
 #include "sc-symbol.h"
 #include "sc-training.h"
 #include "sc-unit-run.h"
+#include "sc-yubikey-signer.h"

@@ -24,6 +24,7 @@
 #include "sc-signer-private.h"
 #include "sc-key.h"
 #include "sc-software-signer.h"
+#include "sc-yubikey-signer.h"
 
 struct _ScDak
 {
@@ -214,39 +215,85 @@ sc_dak_new (ScProfile  *profile,
 }
 
 /**
- * sc_dak_new_for_profile:
+ * sc_dak_new_for_uri:
+ * @uri: (nullable): the DAK to open instead of the profile's `[dak] uri`
+ *   (a key file, `yubikey://SERIAL?slot=9c`), or %NULL for the profile's
  *
- * Opens the DAK the profile names. Only software DAKs are built in so far;
- * YubiKey and PKCS#11 DAKs report %SC_DAK_ERROR_NOT_SUPPORTED.
+ * Opens a DAK for the profile's product, with the profile's chain file and
+ * trust anchor. PKCS#11 DAKs report %SC_DAK_ERROR_NOT_SUPPORTED.
  */
 ScDak *
-sc_dak_new_for_profile (ScProfile  *profile,
-                        GError    **error)
+sc_dak_new_for_uri (ScProfile   *profile,
+                    const char  *uri,
+                    GError     **error)
 {
   g_autoptr(ScSigner) signer = NULL;
+  g_autofree char *key_path = NULL;
+  const char *chain = NULL;
+  guint32 serial = 0;
+  guint8 slot = 0;
 
   g_return_val_if_fail (SC_IS_PROFILE (profile), NULL);
 
-  switch (sc_profile_get_dak_kind (profile))
-    {
-    case SC_DAK_KIND_FILE:
-      signer = sc_software_signer_new (sc_profile_get_dak_key_path (profile),
-                                       sc_profile_get_dak_chain_path (profile), error);
-      break;
+  if (uri == NULL)
+    uri = sc_profile_get_dak_uri (profile);
+  chain = sc_profile_get_dak_chain_path (profile);
 
-    case SC_DAK_KIND_YUBIKEY:
-    case SC_DAK_KIND_PKCS11:
-    default:
+  if (g_str_has_prefix (uri, "yubikey://"))
+    {
+      if (!sc_yubikey_uri_parse (uri, &serial, &slot, error))
+        return NULL;
+      signer = sc_yubikey_signer_new (serial, slot, chain, error);
+    }
+  else if (g_str_has_prefix (uri, "pkcs11:"))
+    {
       g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_NOT_SUPPORTED,
-                   _("This build of Setup Console cannot use the DAK “%s” yet: only software DAKs "
-                     "(key files) are supported"),
-                   sc_profile_get_dak_uri (profile));
+                   _("This build of Setup Console cannot use the DAK “%s”: PKCS#11 DAKs are not "
+                     "supported yet; use a key file or a YubiKey"), uri);
       return NULL;
+    }
+  else
+    {
+      if (g_str_has_prefix (uri, "file://"))
+        key_path = g_filename_from_uri (uri, NULL, NULL);
+      else if (g_str_has_prefix (uri, "file:"))
+        key_path = g_strdup (uri + strlen ("file:"));
+      else if (strstr (uri, "://") == NULL)
+        key_path = g_strdup (uri);
+      if (key_path == NULL || key_path[0] == '\0')
+        {
+          g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_NOT_SUPPORTED,
+                       _("“%s” is not a DAK: give a key file path, file:///path or yubikey://SERIAL?slot=9c"),
+                       uri);
+          return NULL;
+        }
+      signer = sc_software_signer_new (key_path, chain, error);
     }
 
   if (signer == NULL)
     return NULL;
   return sc_dak_new (profile, signer, error);
+}
+
+/**
+ * sc_dak_new_for_profile:
+ *
+ * Opens the DAK the profile names.
+ */
+ScDak *
+sc_dak_new_for_profile (ScProfile  *profile,
+                        GError    **error)
+{
+  g_return_val_if_fail (SC_IS_PROFILE (profile), NULL);
+
+  if (sc_profile_get_dak_kind (profile) == SC_DAK_KIND_FILE)
+    {
+      g_autoptr(ScSigner) signer = sc_software_signer_new (sc_profile_get_dak_key_path (profile),
+                                                           sc_profile_get_dak_chain_path (profile), error);
+
+      return signer ? sc_dak_new (profile, signer, error) : NULL;
+    }
+  return sc_dak_new_for_uri (profile, NULL, error);
 }
 
 ScProfile *sc_dak_get_profile (ScDak *self) { g_return_val_if_fail (SC_IS_DAK (self), NULL); return self->profile; }

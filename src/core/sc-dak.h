@@ -24,6 +24,9 @@ ScDak           *sc_dak_new              (ScProfile           *profile,
                                           GError             **error);
 ScDak           *sc_dak_new_for_profile  (ScProfile           *profile,
                                           GError             **error);
+ScDak           *sc_dak_new_for_uri      (ScProfile           *profile,
+                                          const char          *uri,
+                                          GError             **error);
 
 ScProfile       *sc_dak_get_profile      (ScDak               *self);
 X509            *sc_dak_get_certificate  (ScDak               *self);

@@ -12,6 +12,7 @@
 
 #include "sc-crypto.h"
 #include "sc-profile.h"
+#include "sc-yubikey-signer.h"
 
 #define DEFAULT_PIN_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 #define DEFAULT_SERIAL_PATTERN "[A-Za-z0-9]{12,50}"
@@ -347,17 +348,11 @@ load_dak (ScProfile *self,
       self->dak_uri = g_strdup (uri);
       if (g_str_has_prefix (uri, "yubikey://"))
         {
-          const char *serial = uri + strlen ("yubikey://");
-          const char *query = strchr (serial, '?');
-          g_autofree char *digits = g_strndup (serial, query ? (gsize) (query - serial) : strlen (serial));
-          guint64 unused;
+          g_autoptr(GError) uri_error = NULL;
 
           self->dak_kind = SC_DAK_KIND_YUBIKEY;
-          if (!g_ascii_string_to_unsigned (digits, 10, 1, G_MAXUINT32, &unused, NULL))
-            problem (l, "dak", "uri", _("a YubiKey URI needs the token’s serial number: yubikey://SERIAL?slot=9c"));
-          if (query != NULL && !(g_str_has_prefix (query, "?slot=") && strlen (query) == 8 &&
-                                 g_ascii_isxdigit (query[6]) && g_ascii_isxdigit (query[7])))
-            problem (l, "dak", "uri", _("the YubiKey slot must be given as ?slot=9c (two hex digits)"));
+          if (!sc_yubikey_uri_parse (uri, NULL, NULL, &uri_error))
+            problem (l, "dak", "uri", "%s", uri_error->message);
         }
       else if (g_str_has_prefix (uri, "pkcs11:"))
         {

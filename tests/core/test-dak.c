@@ -492,25 +492,82 @@ test_fingerprint_anchor (void)
   g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_CHAIN);
 }
 
-static void
-test_not_supported (void)
+static ScProfile *
+profile_with_dak_uri (const char *uri)
 {
   g_autoptr(GKeyFile) kf = g_key_file_new ();
   g_autofree char *path = g_build_filename (training_dir, "product.profile", NULL);
   g_autofree char *data = NULL;
-  g_autoptr(ScProfile) yk = NULL;
+  g_autoptr(GError) error = NULL;
+  ScProfile *result;
+
+  g_assert_true (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL));
+  g_key_file_set_value (kf, "dak", "uri", uri);
+  data = g_key_file_to_data (kf, NULL, NULL);
+  result = sc_profile_new_from_data (data, -1, training_dir, &error);
+  g_assert_no_error (error);
+  return result;
+}
+
+static void
+test_not_supported (void)
+{
+  g_autoptr(ScProfile) p11 = profile_with_dak_uri ("pkcs11:token=DAK;object=dak");
   g_autoptr(ScDak) d = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL));
-  g_key_file_set_value (kf, "dak", "uri", "yubikey://12345678?slot=9c");
-  data = g_key_file_to_data (kf, NULL, NULL);
-  yk = sc_profile_new_from_data (data, -1, training_dir, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (sc_profile_get_dak_kind (yk), ==, SC_DAK_KIND_YUBIKEY);
-  d = sc_dak_new_for_profile (yk, &error);
+  g_assert_cmpint (sc_profile_get_dak_kind (p11), ==, SC_DAK_KIND_PKCS11);
+  d = sc_dak_new_for_profile (p11, &error);
   g_assert_null (d);
   g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_NOT_SUPPORTED);
+}
+
+/* A YubiKey that is not plugged in (no pcscd at all here): the DAK opens,
+ * says the token is absent, and signing refuses with a sentence saying what
+ * to plug in. The real token paths run against a virtual YubiKey behind a
+ * real pcscd in tests/yubikey. */
+static void
+test_yubikey_absent (void)
+{
+  g_autoptr(ScProfile) yk = profile_with_dak_uri ("yubikey://12345678?slot=9c");
+  g_autoptr(ScDak) d = NULL;
+  g_autoptr(ScSignerStatus) status = NULL;
+  g_autoptr(ScSecret) pin = sc_secret_new_from_string ("123456");
+  g_autoptr(ScSecret) short_pin = sc_secret_new_from_string ("12345");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(X509_REQ) csr = NULL;
+  g_autofree char *text = NULL;
+  STACK_OF (X509) *issued;
+
+  g_setenv ("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm", TRUE);
+  g_assert_cmpint (sc_profile_get_dak_kind (yk), ==, SC_DAK_KIND_YUBIKEY);
+  d = sc_dak_new_for_profile (yk, &error);
+  g_assert_no_error (error);
+
+  text = sc_signer_describe (sc_dak_get_signer (d));
+  g_assert_cmpstr (text, ==, "YubiKey 12345678, PIV slot 9c");
+  status = sc_signer_get_status (sc_dak_get_signer (d));
+  g_assert_false (status->present);
+  g_assert_true (status->needs_pin);
+  g_assert_false (status->unlocked);
+  g_assert_cmpint (status->pin_retries, ==, -1);
+  g_assert_cmpstr (status->token_serial, ==, "12345678");
+  g_assert_cmpstr (status->slot, ==, "9c");
+
+  /* A malformed PIN is refused before anything is sent. */
+  g_assert_false (sc_signer_unlock (sc_dak_get_signer (d), short_pin, NULL, &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG);
+  g_assert_nonnull (strstr (error->message, "no try was used"));
+  g_clear_error (&error);
+  g_assert_false (sc_signer_unlock (sc_dak_get_signer (d), pin, NULL, &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST);
+  g_assert_nonnull (strstr (error->message, "not plugged in"));
+  g_clear_error (&error);
+
+  csr = make_csr (DSN, NULL);
+  issued = sc_dak_issue (d, csr, DSN, NULL, &error);
+  g_assert_null (issued);
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST);
 }
 
 static void
@@ -577,6 +634,7 @@ main (int    argc,
   g_test_add_func ("/sc/dak/fingerprint-anchor", test_fingerprint_anchor);
   g_test_add_func ("/sc/dak/expired-dak-refused", test_expired_dak_refused);
   g_test_add_func ("/sc/dak/not-supported", test_not_supported);
+  g_test_add_func ("/sc/dak/yubikey-absent", test_yubikey_absent);
   g_test_add_func ("/sc/dak/training-refuses-overwrite", test_training_refuses_overwrite);
   g_test_add_func ("/sc/chain/verifies", test_chain_verifies);
   g_test_add_func ("/sc/chain/wrong-root", test_chain_wrong_root);

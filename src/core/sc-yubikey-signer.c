@@ -1,0 +1,616 @@
+/* sc-yubikey-signer.c: the DAK on a YubiKey (PIV), through Yubico's libykpiv
+ *
+ * Amazon ships each product's DAK on a YubiKey, the key in PIV slot 9c
+ * (digital signature), whose PIN policy is "always": the PIN must be
+ * verified immediately before every signature. The signer holds one PC/SC
+ * session across units and, between unlock and lock, the PIN in wiped
+ * memory; one mutex makes VERIFY and GENERAL AUTHENTICATE adjacent on the
+ * card, as the policy needs, and serialises every other use of the token.
+ *
+ * The PIN is never guessed and never retried: sc_signer_unlock() sends the
+ * operator's PIN once; a wrong one costs one try and is reported with the
+ * tries left, and with one try left no PIN is sent at all, because a blocked
+ * DAK stops the line until Amazon unblocks it. A token that goes away (PC/SC
+ * errors) drops the session and the PIN; when it comes back it must be
+ * unlocked again.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <malloc.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <ykpiv.h>
+
+#include "sc-crypto-private.h"
+#include "sc-secret.h"
+#include "sc-signer-private.h"
+#include "sc-yubikey-signer.h"
+
+/* A PIV PIN is 6 to 8 characters (SP 800-73-4, 2.4.3). */
+#define PIN_MIN 6
+#define PIN_MAX 8
+
+struct _ScYubikeySigner
+{
+  GObject          parent_instance;
+
+  GMutex           mutex;          /* one user of the token at a time */
+  guint32          serial;
+  guint8           slot;
+  STACK_OF (X509) *chain;          /* the DAK chain file, DAK certificate first */
+
+  ykpiv_state     *state;
+  gboolean         connected;
+  char            *reader;         /* the reader the token is in, while connected */
+  char            *firmware;
+  int              pin_retries;    /* last known, -1 before the first look */
+  ScSecret        *pin;            /* between unlock and lock or loss */
+};
+
+static void signer_iface_init (ScSignerInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (ScYubikeySigner, sc_yubikey_signer, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SC_TYPE_SIGNER, signer_iface_init))
+
+/* libykpiv keeps a copy of the last PIN verified, and APDU buffers: its
+ * allocations are wiped before they are freed. */
+static void *
+wiping_alloc (void   *data,
+              size_t  size)
+{
+  return calloc (1, size);
+}
+
+static void
+wiping_free (void *data,
+             void *p)
+{
+  if (p == NULL)
+    return;
+  sc_memwipe (p, malloc_usable_size (p));
+  free (p);
+}
+
+static void *
+wiping_realloc (void   *data,
+                void   *p,
+                size_t  size)
+{
+  void *q;
+  size_t old;
+
+  if (p == NULL)
+    return wiping_alloc (data, size);
+  old = malloc_usable_size (p);
+  q = calloc (1, size);
+  if (q == NULL)
+    return NULL;
+  memcpy (q, p, MIN (old, size));
+  wiping_free (data, p);
+  return q;
+}
+
+static const ykpiv_allocator wiping_allocator = {
+  wiping_alloc, wiping_realloc, wiping_free, NULL,
+};
+
+static gboolean
+token_gone (ykpiv_rc rc)
+{
+  /* What libykpiv returns when PC/SC loses the card or the reader. */
+  return rc == YKPIV_PCSC_ERROR || rc == YKPIV_GENERIC_ERROR;
+}
+
+/* Drops the session, libykpiv's state (and with it its copy of the PIN) and
+ * ours. Called with the mutex held. */
+static void
+drop_session (ScYubikeySigner *self)
+{
+  if (self->state != NULL)
+    {
+      if (self->connected)
+        ykpiv_disconnect (self->state);
+      ykpiv_done (self->state);
+      self->state = NULL;
+    }
+  self->connected = FALSE;
+  g_clear_pointer (&self->reader, g_free);
+  g_clear_pointer (&self->pin, sc_secret_unref);
+}
+
+static void
+sc_yubikey_signer_finalize (GObject *object)
+{
+  ScYubikeySigner *self = SC_YUBIKEY_SIGNER (object);
+
+  drop_session (self);
+  g_clear_pointer (&self->chain, sc_certs_free);
+  g_free (self->firmware);
+  g_mutex_clear (&self->mutex);
+
+  G_OBJECT_CLASS (sc_yubikey_signer_parent_class)->finalize (object);
+}
+
+static void
+sc_yubikey_signer_class_init (ScYubikeySignerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sc_yubikey_signer_finalize;
+}
+
+static void
+sc_yubikey_signer_init (ScYubikeySigner *self)
+{
+  g_mutex_init (&self->mutex);
+  self->pin_retries = -1;
+}
+
+static void
+set_lost (ScYubikeySigner  *self,
+          ykpiv_rc          rc,
+          GError          **error)
+{
+  drop_session (self);
+  g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
+               _("DAK token lost: the YubiKey %u stopped answering (%s). Nothing was signed. Plug it "
+                 "back in and enter the DAK PIN again"),
+               self->serial, ykpiv_strerror (rc));
+}
+
+/* Checks that the token in the session holds this product's DAK: the slot's
+ * certificate has the public key of the chain file's DAK certificate and the
+ * same DeviceTypeId. */
+static gboolean
+check_token_dak (ScYubikeySigner  *self,
+                 GError          **error)
+{
+  X509 *expected = sk_X509_value (self->chain, 0);
+  g_autoptr(X509) cert = NULL;
+  g_autofree char *dtid = NULL, *expected_dtid = NULL;
+  guint8 *data = NULL;
+  size_t len = 0;
+  const guint8 *p;
+  ykpiv_rc rc;
+
+  rc = ykpiv_util_read_cert (self->state, self->slot, &data, &len);
+  if (rc != YKPIV_OK || len == 0)
+    {
+      if (data != NULL)
+        ykpiv_util_free (self->state, data);
+      if (token_gone (rc))
+        {
+          set_lost (self, rc, error);
+          return FALSE;
+        }
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN,
+                   _("The YubiKey %u has no certificate in PIV slot %02x, so it holds no DAK there; "
+                     "check the slot in the profile’s [dak] uri"),
+                   self->serial, self->slot);
+      return FALSE;
+    }
+  p = data;
+  cert = d2i_X509 (NULL, &p, (long) len);
+  ykpiv_util_free (self->state, data);
+  if (cert == NULL)
+    {
+      ERR_clear_error ();
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN,
+                   _("The certificate in slot %02x of the YubiKey %u cannot be read"), self->slot, self->serial);
+      return FALSE;
+    }
+
+  dtid = sc_x509_name_get_text (X509_get_subject_name (cert), sc_nid_device_type_id (), NULL);
+  expected_dtid = sc_x509_name_get_text (X509_get_subject_name (expected), sc_nid_device_type_id (), NULL);
+  if (g_strcmp0 (dtid, expected_dtid) != 0)
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_WRONG_PRODUCT,
+                   _("The YubiKey %u holds the DAK of DeviceTypeId “%s”, not this product’s “%s”: "
+                     "plug in this product’s DAK token"),
+                   self->serial, dtid ? dtid : "", expected_dtid ? expected_dtid : "");
+      return FALSE;
+    }
+  if (EVP_PKEY_eq (X509_get0_pubkey (cert), X509_get0_pubkey (expected)) != 1)
+    {
+      ERR_clear_error ();
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN,
+                   _("The YubiKey %u holds a different DAK key than the profile’s DAK chain file: "
+                     "the token and the chain file are from different DAKs"),
+                   self->serial);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Finds the token by serial among the readers and opens a session on it.
+ * Called with the mutex held. */
+static gboolean
+ensure_connected (ScYubikeySigner  *self,
+                  GError          **error)
+{
+  g_autofree char *readers = NULL;
+  size_t len = 16384;
+  ykpiv_rc rc;
+
+  if (self->connected)
+    return TRUE;
+
+  if (self->state == NULL && ykpiv_init_with_allocator (&self->state, 0, &wiping_allocator) != YKPIV_OK)
+    {
+      self->state = NULL;
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_FAILED, _("Cannot start libykpiv"));
+      return FALSE;
+    }
+
+  readers = g_malloc0 (len);
+  rc = ykpiv_list_readers (self->state, readers, &len);
+  if (rc != YKPIV_OK)
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
+                   _("The DAK YubiKey %u is not plugged in: no smart-card reader is present (%s). Plug in "
+                     "the token; if it is plugged in, check that pcscd is running"),
+                   self->serial, ykpiv_strerror (rc));
+      return FALSE;
+    }
+
+  for (const char *name = readers; name < readers + len && *name != '\0'; name += strlen (name) + 1)
+    {
+      guint32 serial = 0;
+      char version[32] = "";
+
+      if (ykpiv_connect (self->state, name) != YKPIV_OK)
+        continue;
+      if (ykpiv_get_serial (self->state, &serial) != YKPIV_OK || serial != self->serial)
+        {
+          ykpiv_disconnect (self->state);
+          continue;
+        }
+
+      self->connected = TRUE;
+      self->reader = g_strdup (name);
+      if (ykpiv_get_version (self->state, version, sizeof version) == YKPIV_OK)
+        {
+          g_free (self->firmware);
+          self->firmware = g_strdup (version);
+        }
+      if (!check_token_dak (self, error))
+        {
+          drop_session (self);
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
+               _("The DAK YubiKey %u is not plugged in: no reader holds a YubiKey with that serial "
+                 "number. Plug in the product’s DAK token"),
+               self->serial);
+  return FALSE;
+}
+
+static STACK_OF (X509) *
+get_chain (ScSigner *signer)
+{
+  return SC_YUBIKEY_SIGNER (signer)->chain;
+}
+
+static GBytes *
+sign_digest (ScSigner      *signer,
+             const guint8  *digest,
+             gsize          digest_len,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  ScYubikeySigner *self = SC_YUBIKEY_SIGNER (signer);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  guint8 sig[128];
+  size_t sig_len = sizeof sig;
+  gsize pin_len = 0;
+  const char *pin;
+  int tries = -1;
+  ykpiv_rc rc;
+
+  if (self->pin == NULL)
+    {
+      /* Not there at all says so first; there but locked asks for the PIN. */
+      if (!ensure_connected (self, error))
+        return NULL;
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_LOCKED,
+                   _("The DAK is locked: enter the DAK PIN of YubiKey %u to sign"), self->serial);
+      return NULL;
+    }
+  /* A held PIN means a live session: losing the token drops both. */
+  g_assert (self->connected);
+
+  pin = (const char *) sc_secret_get_data (self->pin, &pin_len);
+  rc = ykpiv_verify_select (self->state, pin, pin_len, &tries, false);
+  if (rc != YKPIV_OK)
+    {
+      if (token_gone (rc))
+        {
+          set_lost (self, rc, error);
+          return NULL;
+        }
+      /* The PIN held was right when it was entered: someone changed it or
+       * the token was swapped. It is dropped at once, never sent again. */
+      g_clear_pointer (&self->pin, sc_secret_unref);
+      if (tries >= 0)
+        self->pin_retries = tries;
+      g_set_error (error, SC_DAK_ERROR, rc == YKPIV_PIN_LOCKED ? SC_DAK_ERROR_PIN_BLOCKED : SC_DAK_ERROR_PIN_WRONG,
+                   _("The YubiKey %u refused the DAK PIN it accepted before (%s, %d tries left); the PIN "
+                     "is dropped and nothing was signed. Check who changed it before entering it again"),
+                   self->serial, ykpiv_strerror (rc), tries);
+      return NULL;
+    }
+
+  /* Nothing else may reach the card between VERIFY and the signature. */
+  rc = ykpiv_sign_data (self->state, digest, digest_len, sig, &sig_len, YKPIV_ALGO_ECCP256, self->slot);
+  if (rc != YKPIV_OK)
+    {
+      if (token_gone (rc))
+        set_lost (self, rc, error);
+      else
+        g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_FAILED,
+                     _("The YubiKey %u did not sign with slot %02x: %s"), self->serial, self->slot,
+                     ykpiv_strerror (rc));
+      return NULL;
+    }
+  return g_bytes_new (sig, sig_len);
+}
+
+static gboolean
+unlock (ScSigner      *signer,
+        ScSecret      *pin,
+        GCancellable  *cancellable,
+        GError       **error)
+{
+  ScYubikeySigner *self = SC_YUBIKEY_SIGNER (signer);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  gsize len = 0;
+  const guint8 *data = sc_secret_get_data (pin, &len);
+  int tries = -1;
+  ykpiv_rc rc;
+
+  /* A malformed PIN is refused here, where it costs no try. */
+  if (len < PIN_MIN || len > PIN_MAX)
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG,
+                   _("A YubiKey PIN is 6 to 8 characters; this one is not, so it was not sent to the "
+                     "token and no try was used"));
+      return FALSE;
+    }
+  for (gsize i = 0; i < len; i++)
+    if (data[i] < 0x20 || data[i] > 0x7e)
+      {
+        g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG,
+                     _("A YubiKey PIN is letters, digits and symbols only; this one is not, so it was not "
+                       "sent to the token and no try was used"));
+        return FALSE;
+      }
+
+  if (!ensure_connected (self, error))
+    return FALSE;
+
+  rc = ykpiv_get_pin_retries (self->state, &tries);
+  if (rc != YKPIV_OK)
+    {
+      if (token_gone (rc))
+        set_lost (self, rc, error);
+      else
+        g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_FAILED,
+                     _("The YubiKey %u did not say how many PIN tries are left: %s"), self->serial,
+                     ykpiv_strerror (rc));
+      return FALSE;
+    }
+  self->pin_retries = tries;
+  g_clear_pointer (&self->pin, sc_secret_unref);
+
+  if (tries <= 0)
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_BLOCKED,
+                   _("The DAK PIN of YubiKey %u is blocked: no tries are left. The token cannot sign "
+                     "until its PIN is unblocked; contact whoever holds its PUK (for a production DAK, "
+                     "Amazon)"), self->serial);
+      return FALSE;
+    }
+  if (tries == 1)
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_LAST_RETRY,
+                   _("Only one DAK PIN try is left on YubiKey %u, and a wrong PIN now would block the "
+                     "DAK and stop the line. Setup Console will not spend it: have the token’s owner "
+                     "check the PIN with yubico-piv-tool (-a verify-pin) first"), self->serial);
+      return FALSE;
+    }
+
+  rc = ykpiv_verify_select (self->state, (const char *) data, len, &tries, false);
+  if (rc == YKPIV_OK)
+    {
+      self->pin = sc_secret_ref (pin);
+      /* A right PIN resets the counter; ask rather than assume the maximum. */
+      if (ykpiv_get_pin_retries (self->state, &tries) == YKPIV_OK)
+        self->pin_retries = tries;
+      return TRUE;
+    }
+  if (token_gone (rc))
+    {
+      set_lost (self, rc, error);
+      return FALSE;
+    }
+  if (tries >= 0)
+    self->pin_retries = tries;
+  if (rc == YKPIV_PIN_LOCKED || (rc == YKPIV_WRONG_PIN && tries == 0))
+    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_BLOCKED,
+                 _("Wrong DAK PIN, and that was the last try: the PIN of YubiKey %u is now blocked"),
+                 self->serial);
+  else if (rc == YKPIV_WRONG_PIN)
+    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG,
+                 g_dngettext (GETTEXT_PACKAGE,
+                              "Wrong DAK PIN: %d try is left on YubiKey %u",
+                              "Wrong DAK PIN: %d tries are left on YubiKey %u", tries),
+                 tries, self->serial);
+  else
+    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_FAILED,
+                 _("The YubiKey %u could not check the PIN: %s"), self->serial, ykpiv_strerror (rc));
+  return FALSE;
+}
+
+static void
+lock (ScSigner *signer)
+{
+  ScYubikeySigner *self = SC_YUBIKEY_SIGNER (signer);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+
+  /* libykpiv keeps its own copy of the PIN for as long as its state lives,
+   * so the state goes too; the next unlock opens a new session. */
+  if (self->pin != NULL)
+    drop_session (self);
+}
+
+static ScSignerStatus *
+get_status (ScSigner *signer)
+{
+  ScYubikeySigner *self = SC_YUBIKEY_SIGNER (signer);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  ScSignerStatus *status = g_new0 (ScSignerStatus, 1);
+
+  status->needs_pin = TRUE;
+  status->pin_retries = -1;
+  status->token_serial = g_strdup_printf ("%u", self->serial);
+  status->slot = g_strdup_printf ("%02x", self->slot);
+
+  /* Asking for the tries left also proves the token still answers. It
+   * un-verifies the PIN on the card, which costs nothing: the PIN is
+   * verified again before every signature. */
+  if (ensure_connected (self, NULL))
+    {
+      int tries = -1;
+      ykpiv_rc rc = ykpiv_get_pin_retries (self->state, &tries);
+
+      if (rc == YKPIV_OK)
+        self->pin_retries = tries;
+      else if (token_gone (rc))
+        drop_session (self);
+    }
+
+  status->present = self->connected;
+  status->unlocked = self->pin != NULL;
+  status->pin_retries = self->connected ? self->pin_retries : -1;
+  status->reader = g_strdup (self->reader);
+  status->firmware = g_strdup (self->firmware);
+  return status;
+}
+
+static char *
+describe (ScSigner *signer)
+{
+  ScYubikeySigner *self = SC_YUBIKEY_SIGNER (signer);
+
+  return g_strdup_printf (_("YubiKey %u, PIV slot %02x"), self->serial, self->slot);
+}
+
+static void
+signer_iface_init (ScSignerInterface *iface)
+{
+  iface->get_chain = get_chain;
+  iface->sign_digest = sign_digest;
+  iface->describe = describe;
+  iface->get_status = get_status;
+  iface->unlock = unlock;
+  iface->lock = lock;
+}
+
+gboolean
+sc_yubikey_uri_parse (const char  *uri,
+                      guint32     *serial,
+                      guint8      *slot,
+                      GError     **error)
+{
+  g_autofree char *digits = NULL;
+  const char *rest, *query;
+  guint64 value = 0, slot_value = SC_YUBIKEY_DEFAULT_SLOT;
+
+  g_return_val_if_fail (uri != NULL, FALSE);
+
+  if (!g_str_has_prefix (uri, "yubikey://"))
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_NOT_SUPPORTED,
+                   _("“%s” is not a YubiKey URI (yubikey://SERIAL?slot=9c)"), uri);
+      return FALSE;
+    }
+  rest = uri + strlen ("yubikey://");
+  query = strchr (rest, '?');
+  digits = g_strndup (rest, query ? (gsize) (query - rest) : strlen (rest));
+  if (!g_ascii_string_to_unsigned (digits, 10, 1, G_MAXUINT32, &value, NULL))
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_NOT_SUPPORTED,
+                   _("A YubiKey URI needs the token’s serial number: yubikey://SERIAL?slot=9c"));
+      return FALSE;
+    }
+  if (query != NULL &&
+      !(g_str_has_prefix (query, "?slot=") && strlen (query) == 8 &&
+        g_ascii_string_to_unsigned (query + 6, 16, 0, 0xff, &slot_value, NULL)))
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_NOT_SUPPORTED,
+                   _("The YubiKey slot must be given as ?slot=9c (two hex digits)"));
+      return FALSE;
+    }
+  /* The PIV key slots: 9a, 9c, 9d, 9e and the retired 82–95. */
+  if (!(slot_value == 0x9a || slot_value == 0x9c || slot_value == 0x9d || slot_value == 0x9e ||
+        (slot_value >= 0x82 && slot_value <= 0x95)))
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_NOT_SUPPORTED,
+                   _("PIV slot %02x holds no key; the DAK is in slot 9c"), (guint) slot_value);
+      return FALSE;
+    }
+  if (serial != NULL)
+    *serial = (guint32) value;
+  if (slot != NULL)
+    *slot = (guint8) slot_value;
+  return TRUE;
+}
+
+/**
+ * sc_yubikey_signer_new:
+ *
+ * Returns: (transfer full): the signer, or %NULL if the chain file is
+ *   unusable or the token present does not hold this DAK.
+ */
+ScSigner *
+sc_yubikey_signer_new (guint32      serial,
+                       guint8       slot,
+                       const char  *chain_path,
+                       GError     **error)
+{
+  g_autoptr(ScYubikeySigner) self = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (chain_path != NULL, NULL);
+
+  self = g_object_new (SC_TYPE_YUBIKEY_SIGNER, NULL);
+  self->serial = serial;
+  self->slot = slot;
+  self->chain = sc_certs_load_file (chain_path, &local_error);
+  if (self->chain == NULL)
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_CHAIN,
+                   _("Cannot use the DAK chain file: %s"), local_error->message);
+      return NULL;
+    }
+
+  /* Absent is fine (the status says so and signing waits for it); present
+   * but holding another DAK is not. */
+  g_mutex_lock (&self->mutex);
+  if (!ensure_connected (self, &local_error) &&
+      !g_error_matches (local_error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST))
+    {
+      g_mutex_unlock (&self->mutex);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  g_mutex_unlock (&self->mutex);
+
+  return SC_SIGNER (g_steal_pointer (&self));
+}
