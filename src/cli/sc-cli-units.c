@@ -386,14 +386,6 @@ cmd_reprint (int    argc,
   return EXIT_OK;
 }
 
-static char *
-leaf_fingerprint (const char *chain_pem)
-{
-  g_autoptr(ScCertList) chain = chain_pem ? sc_certs_load_pem (chain_pem, strlen (chain_pem), NULL) : NULL;
-
-  return chain ? sc_cert_fingerprint_hex (sk_X509_value (chain, 0)) : g_strdup ("");
-}
-
 int
 cmd_export (int    argc,
             char **argv)
@@ -403,9 +395,9 @@ cmd_export (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(ScStore) store = NULL;
   g_autoptr(GPtrArray) units = NULL;
+  g_autofree char *manifest = NULL;
   gboolean json;
   gint64 since;
-  guint n = 0;
   const GOptionEntry entries[] = {
     { "store", 'S', 0, G_OPTION_ARG_STRING, &store_uri, N_("Records (default: SQLite in the data dir)"), N_("URI") },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format, N_("csv or json"), N_("FORMAT") },
@@ -430,29 +422,8 @@ cmd_export (int    argc,
       !(units = sc_store_list_units (store, since, 0, &error)))
     return fail_error (error);
 
-  g_print (json ? "[\n" : "serial,pid,puk,certificate_serial,certificate_sha256,started,completed\n");
-  for (guint i = 0; i < units->len; i++)
-    {
-      ScUnitRecord *u = g_ptr_array_index (units, i);
-      g_autofree char *fp = NULL, *started = NULL, *completed = NULL;
-
-      if (u->state != SC_UNIT_COMPLETE)
-        continue;
-      fp = leaf_fingerprint (u->chain_pem);
-      started = format_time (u->created);
-      completed = format_time (u->updated);
-      /* Serials, PIDs, PUKs and hex never need quoting: their alphabets have
-       * no comma, quote or backslash (the payload rules). */
-      if (json)
-        g_print ("%s  {\"serial\": \"%s\", \"pid\": \"%s\", \"puk\": \"%s\", \"certificate_serial\": \"%s\", "
-                 "\"certificate_sha256\": \"%s\", \"started\": \"%s\", \"completed\": \"%s\"}",
-                 n ? ",\n" : "", u->serial, u->pid, u->puk, u->cert_serial, fp, started, completed);
-      else
-        g_print ("%s,%s,%s,%s,%s,%s,%s\n", u->serial, u->pid, u->puk, u->cert_serial, fp, started, completed);
-      n++;
-    }
-  if (json)
-    g_print ("%s]\n", n ? "\n" : "");
+  manifest = sc_manifest_format_units (units, json ? SC_MANIFEST_JSON : SC_MANIFEST_CSV, NULL);
+  g_print ("%s", manifest);
   return EXIT_OK;
 }
 

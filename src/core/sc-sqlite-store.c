@@ -1695,9 +1695,14 @@ describe (ScStore *store)
   return g_strdup_printf (_("SQLite database %s"), display);
 }
 
+static GPtrArray *search_units (ScStore *store, const ScUnitQuery *query, GError **error);
+static GPtrArray *list_audit   (ScStore *store, const char *serial, GError **error);
+
 static void
 store_iface_init (ScStoreInterface *iface)
 {
+  iface->search_units = search_units;
+  iface->list_audit = list_audit;
   iface->describe = describe;
   iface->begin_unit = begin_unit;
   iface->set_key = set_key;
@@ -1907,4 +1912,101 @@ _sc_sqlite_store_open (const char  *path,
   g_mutex_unlock (&live_tokens_lock);
 
   return SC_STORE (g_steal_pointer (&self));
+}
+
+/* Searching, for QA (appended: sc-store.h "Searching") */
+
+static GPtrArray *
+search_units (ScStore            *store,
+              const ScUnitQuery  *query,
+              GError            **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_unit_record_free);
+  g_autofree char *sql = NULL;
+  const char *what = _("search the units");
+  const char *result;
+  gboolean has_row;
+
+  switch (query->result)
+    {
+    case SC_UNIT_RESULT_PASSED:
+      result = "state = 'complete'";
+      break;
+    case SC_UNIT_RESULT_FAILED:
+      result = "state = 'failed'";
+      break;
+    case SC_UNIT_RESULT_IN_PROGRESS:
+      result = "state IN ('started', 'keyed', 'signed', 'written', 'verified', 'labelled')";
+      break;
+    case SC_UNIT_RESULT_PRINT_PENDING:
+      result = "EXISTS (SELECT 1 FROM prints p WHERE p.unit_id = units.id AND p.status = 'pending')";
+      break;
+    case SC_UNIT_RESULT_ANY:
+    default:
+      result = "1";
+      break;
+    }
+
+  sql = g_strdup_printf ("SELECT " UNIT_COLUMNS " FROM units "
+                         "WHERE (?1 = 0 OR created >= ?1) AND (?2 = 0 OR created < ?2) "
+                         "AND (?3 IS NULL OR instr(lower(serial), lower(?3)) > 0) AND %s "
+                         "ORDER BY created DESC, id DESC LIMIT ?4",
+                         result);
+  stmt = prepare (self, sql, what, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, query->since);
+  sqlite3_bind_int64 (stmt, 2, query->until);
+  bind_text (stmt, 3, query->serial_contains != NULL && *query->serial_contains != '\0'
+                      ? query->serial_contains : NULL);
+  sqlite3_bind_int64 (stmt, 4, query->limit > 0 ? (gint64) query->limit : -1);
+  for (;;)
+    {
+      if (!step_row (self, stmt, &has_row, what, error))
+        return NULL;
+      if (!has_row)
+        break;
+      g_ptr_array_add (units, unit_from_row (stmt));
+    }
+  return g_steal_pointer (&units);
+}
+
+static GPtrArray *
+list_audit (ScStore     *store,
+            const char  *serial,
+            GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_audit_entry_free);
+  const char *what = _("read the audit log");
+  gboolean has_row;
+
+  stmt = prepare (self, "SELECT id, time, actor, action, serial, details FROM audit WHERE serial = ? ORDER BY id",
+                  what, error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, serial);
+  for (;;)
+    {
+      ScAuditEntry *entry;
+
+      if (!step_row (self, stmt, &has_row, what, error))
+        return NULL;
+      if (!has_row)
+        break;
+      entry = g_new0 (ScAuditEntry, 1);
+      entry->id = sqlite3_column_int64 (stmt, 0);
+      entry->time = sqlite3_column_int64 (stmt, 1);
+      entry->actor = column_text (stmt, 2);
+      entry->action = column_text (stmt, 3);
+      entry->serial = column_text (stmt, 4);
+      entry->details = column_text (stmt, 5);
+      g_ptr_array_add (entries, entry);
+    }
+  return g_steal_pointer (&entries);
 }

@@ -39,6 +39,8 @@ struct _ScStoreInterface
                                     const char *details, GError **error);
   gboolean      (*audit_verify)    (ScStore *self, guint64 *n_entries, GError **error);
   gboolean      (*reconcile)       (ScStore *self, ScReconciliation *out, GError **error);
+  GPtrArray    *(*search_units)    (ScStore *self, const ScUnitQuery *query, GError **error);
+  GPtrArray    *(*list_audit)      (ScStore *self, const char *serial, GError **error);
 };
 
 /* The SQLite backend (sc-sqlite-store.c). */

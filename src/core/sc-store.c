@@ -429,3 +429,92 @@ sc_store_reconcile (ScStore           *self,
 
   return SC_STORE_GET_IFACE (self)->reconcile (self, out, error);
 }
+
+/**
+ * sc_unit_result_to_string:
+ *
+ * Returns: the result's name, as a search takes it; never translated.
+ */
+const char *
+sc_unit_result_to_string (ScUnitResult result)
+{
+  switch (result)
+    {
+    case SC_UNIT_RESULT_ANY:
+      return "any";
+    case SC_UNIT_RESULT_PASSED:
+      return "passed";
+    case SC_UNIT_RESULT_FAILED:
+      return "failed";
+    case SC_UNIT_RESULT_IN_PROGRESS:
+      return "in-progress";
+    case SC_UNIT_RESULT_PRINT_PENDING:
+      return "print-pending";
+    default:
+      g_return_val_if_reached (NULL);
+    }
+}
+
+gboolean
+sc_unit_result_from_string (const char   *name,
+                            ScUnitResult *out)
+{
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  for (ScUnitResult r = SC_UNIT_RESULT_ANY; r <= SC_UNIT_RESULT_PRINT_PENDING; r++)
+    if (g_strcmp0 (name, sc_unit_result_to_string (r)) == 0)
+      {
+        *out = r;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/**
+ * sc_store_search_units:
+ *
+ * Returns: (transfer full) (element-type ScUnitRecord): the records that
+ *   match, newest first.
+ */
+GPtrArray *
+sc_store_search_units (ScStore           *self,
+                       const ScUnitQuery *query,
+                       GError           **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+  g_return_val_if_fail (query != NULL, NULL);
+  g_return_val_if_fail (query->result <= SC_UNIT_RESULT_PRINT_PENDING, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return SC_STORE_GET_IFACE (self)->search_units (self, query, error);
+}
+
+void
+sc_audit_entry_free (ScAuditEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->actor);
+  g_free (entry->action);
+  g_free (entry->serial);
+  g_free (entry->details);
+  g_free (entry);
+}
+
+/**
+ * sc_store_list_audit:
+ *
+ * Returns: (transfer full) (element-type ScAuditEntry): the entries about
+ *   @serial, oldest first; empty when there are none.
+ */
+GPtrArray *
+sc_store_list_audit (ScStore     *self,
+                     const char  *serial,
+                     GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+  g_return_val_if_fail (serial != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return SC_STORE_GET_IFACE (self)->list_audit (self, serial, error);
+}

@@ -238,4 +238,51 @@ gboolean        sc_store_reconcile       (ScStore           *self,
                                           ScReconciliation  *out,
                                           GError           **error);
 
+/* Searching: what QA asks the records for. */
+typedef enum
+{
+  SC_UNIT_RESULT_ANY = 0,        /* every record */
+  SC_UNIT_RESULT_PASSED,         /* COMPLETE */
+  SC_UNIT_RESULT_FAILED,         /* FAILED */
+  SC_UNIT_RESULT_IN_PROGRESS,    /* STARTED up to LABELLED: running, or stopped and waiting for a re-scan */
+  SC_UNIT_RESULT_PRINT_PENDING,  /* a print journaled but not finished (a crash): a person must look */
+} ScUnitResult;
+
+const char *sc_unit_result_to_string   (ScUnitResult  result);
+gboolean    sc_unit_result_from_string (const char   *name,
+                                        ScUnitResult *out);
+
+typedef struct
+{
+  gint64        since;            /* created on or after; 0: unbounded */
+  gint64        until;            /* created before; 0: unbounded */
+  ScUnitResult  result;
+  const char   *serial_contains;  /* case-insensitive; NULL or "": any */
+  guint         limit;            /* at most this many, the newest; 0: no limit */
+} ScUnitQuery;
+
+/* Records matching @query, newest first. */
+GPtrArray      *sc_store_search_units    (ScStore           *self,
+                                          const ScUnitQuery *query,
+                                          GError           **error);
+
+/* One entry of the audit log. */
+typedef struct
+{
+  gint64  id;
+  gint64  time;                    /* microseconds since the epoch, UTC */
+  char   *actor;
+  char   *action;                  /* as recorded: "begin", "issued", "state:complete", "reprint", … */
+  char   *serial;
+  char   *details;
+} ScAuditEntry;
+
+void sc_audit_entry_free (ScAuditEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScAuditEntry, sc_audit_entry_free)
+
+/* The audit log's entries about @serial (every record of it), oldest first. */
+GPtrArray      *sc_store_list_audit      (ScStore           *self,
+                                          const char        *serial,
+                                          GError           **error);
+
 G_END_DECLS
