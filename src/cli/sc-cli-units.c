@@ -486,8 +486,9 @@ cmd_reconcile (int    argc,
   if (!(store = sc_store_open (store_uri, &error)) ||
       !sc_store_reconcile (store, &r, &error))
     return fail_error (error);
-  g_print (_("DAK signatures:     %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " begun but not finished)\n"),
-           r.signatures, r.signatures_pending);
+  g_print (_("DAK signatures:     %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " begun but not finished, %"
+             G_GUINT64_FORMAT " failed without a certificate)\n"),
+           r.signatures, r.signatures_pending, r.signatures_failed);
   g_print (_("Units complete:     %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " failed)\n"),
            r.units_complete, r.units_failed);
   g_print (_("Labels printed:     %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " reprints, %" G_GUINT64_FORMAT

@@ -953,6 +953,56 @@ out:
 }
 
 static gboolean
+fail_signature (ScStore     *store,
+                gint64       signature_id,
+                gint64       unit_id,
+                const char  *reason,
+                GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(sqlite3_stmt) update = NULL;
+  g_autofree char *details = NULL;
+  const char *what = _("record that the DAK did not sign");
+  gint64 now = g_get_real_time ();
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+  unit = load_unit (self, unit_id, error);
+  if (unit == NULL)
+    goto out;
+
+  update = prepare (self,
+                    "UPDATE signatures SET finished = ? "
+                    "WHERE id = ? AND unit_id = ? AND cert_serial IS NULL AND finished IS NULL",
+                    what, error);
+  if (update == NULL)
+    goto out;
+  sqlite3_bind_int64 (update, 1, now);
+  sqlite3_bind_int64 (update, 2, signature_id);
+  sqlite3_bind_int64 (update, 3, unit_id);
+  if (!step_done (self, update, what, error))
+    goto out;
+  if (sqlite3_changes (self->db) != 1)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
+                   _("There is no unfinished signature %" G_GINT64_FORMAT " for unit record %" G_GINT64_FORMAT
+                     " in the station database"),
+                   signature_id, unit_id);
+      goto out;
+    }
+
+  details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", signature %" G_GINT64_FORMAT ": %s",
+                             unit_id, signature_id, reason);
+  ok = append_audit (self, now, unit_actor (self, unit), "signing-failed", unit->serial, details, error);
+
+out:
+  return tx_end (self, ok, ok ? error : NULL);
+}
+
+static gboolean
 record_issue (ScStore     *store,
               gint64       signature_id,
               gint64       unit_id,
@@ -1673,7 +1723,10 @@ reconcile (ScStore           *store,
   if (!tx_begin (self, FALSE, error))
     return FALSE;
   ok = count (self, "SELECT count(*) FROM signatures WHERE cert_serial IS NOT NULL", &r.signatures, error) &&
-       count (self, "SELECT count(*) FROM signatures WHERE cert_serial IS NULL", &r.signatures_pending, error) &&
+       count (self, "SELECT count(*) FROM signatures WHERE cert_serial IS NULL AND finished IS NULL",
+              &r.signatures_pending, error) &&
+       count (self, "SELECT count(*) FROM signatures WHERE cert_serial IS NULL AND finished IS NOT NULL",
+              &r.signatures_failed, error) &&
        count (self, "SELECT count(*) FROM units WHERE state = 'complete'", &r.units_complete, error) &&
        count (self, "SELECT count(*) FROM units WHERE state = 'failed'", &r.units_failed, error) &&
        count (self, "SELECT count(*) FROM prints WHERE reprint = 0 AND status = 'done'", &r.labels_printed, error) &&
@@ -1707,6 +1760,7 @@ store_iface_init (ScStoreInterface *iface)
   iface->begin_unit = begin_unit;
   iface->set_key = set_key;
   iface->begin_signature = begin_signature;
+  iface->fail_signature = fail_signature;
   iface->record_issue = record_issue;
   iface->set_pin = set_pin;
   iface->set_state = set_state;

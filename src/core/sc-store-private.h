@@ -19,6 +19,8 @@ struct _ScStoreInterface
   gboolean      (*set_key)         (ScStore *self, gint64 unit_id, int key_origin,
                                     const char *public_key_sha256, const char *puk, GError **error);
   gint64        (*begin_signature) (ScStore *self, gint64 unit_id, const char *dak, GError **error);
+  gboolean      (*fail_signature)  (ScStore *self, gint64 signature_id, gint64 unit_id, const char *reason,
+                                    GError **error);
   gboolean      (*record_issue)    (ScStore *self, gint64 signature_id, gint64 unit_id,
                                     const char *cert_serial, const char *chain_pem, GError **error);
   gboolean      (*set_pin)         (ScStore *self, gint64 unit_id, GBytes *pin_sealed, const char *pin_mac,

@@ -213,6 +213,22 @@ sc_store_begin_signature (ScStore     *self,
 }
 
 gboolean
+sc_store_fail_signature (ScStore     *self,
+                         gint64       signature_id,
+                         gint64       unit_id,
+                         const char  *reason,
+                         GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (signature_id > 0, FALSE);
+  g_return_val_if_fail (unit_id > 0, FALSE);
+  g_return_val_if_fail (reason != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->fail_signature (self, signature_id, unit_id, reason, error);
+}
+
+gboolean
 sc_store_record_issue (ScStore     *self,
                        gint64       signature_id,
                        gint64       unit_id,

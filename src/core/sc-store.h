@@ -98,6 +98,7 @@ typedef struct
 {
   guint64 signatures;              /* DAK signatures made */
   guint64 signatures_pending;      /* begun but not known to have finished (a crash) */
+  guint64 signatures_failed;       /* the signer failed: no certificate exists */
   guint64 units_complete;
   guint64 units_failed;
   guint64 labels_printed;          /* first prints */
@@ -154,6 +155,13 @@ gboolean        sc_store_set_key         (ScStore           *self,
 gint64          sc_store_begin_signature (ScStore           *self,
                                           gint64             unit_id,
                                           const char        *dak,
+                                          GError           **error);
+/* The signer failed (token lost, PIN refused, a signature that did not
+ * verify): no certificate exists for this attempt. @reason is recorded. */
+gboolean        sc_store_fail_signature  (ScStore           *self,
+                                          gint64             signature_id,
+                                          gint64             unit_id,
+                                          const char        *reason,
                                           GError           **error);
 /* The signature made: the certificate, and the unit becomes SIGNED. */
 gboolean        sc_store_record_issue    (ScStore           *self,

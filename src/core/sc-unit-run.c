@@ -564,7 +564,17 @@ do_sign (ScUnitRun     *self,
   g_clear_pointer (&self->chain, sc_certs_free);
   self->chain = sc_dak_issue (self->station->dak, self->csr, self->serial, cancellable, error);
   if (self->chain == NULL)
-    return FALSE;
+    {
+      /* No certificate exists for this attempt (a lost token, a refused
+       * PIN): the journal says so, so reconciliation does not count it as
+       * a signature that may be out there. */
+      g_autoptr(GError) store_error = NULL;
+
+      if (!sc_store_fail_signature (self->station->store, signature, self->record->id, (*error)->message,
+                                    &store_error))
+        g_warning ("%s", store_error->message);
+      return FALSE;
+    }
 
   g_free (self->chain_pem);
   self->chain_pem = sc_certs_to_pem (self->chain);
