@@ -155,6 +155,7 @@ cmd_issue (int    argc,
   g_autofree char *profile_path = NULL;
   g_autofree char *csr_path = NULL;
   g_autofree char *serial = NULL;
+  g_autofree char *dak_uri = NULL, *pin_file = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(ScProfile) profile = NULL;
   g_autoptr(ScDak) dak = NULL;
@@ -166,6 +167,8 @@ cmd_issue (int    argc,
     { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &profile_path, N_("Product profile (default: the embedded training profile)"), N_("FILE") },
     { "csr", 'c', 0, G_OPTION_ARG_FILENAME, &csr_path, N_("CSR in PEM or DER (default: standard input)"), N_("FILE|-") },
     { "serial", 's', 0, G_OPTION_ARG_STRING, &serial, N_("Require this DSN in the CSR"), N_("SERIAL") },
+    { "dak", 0, 0, G_OPTION_ARG_STRING, &dak_uri, N_("The DAK, instead of the profile’s: a key file or yubikey://SERIAL[?slot=9c]"), N_("URI") },
+    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, N_("Read the DAK PIN from FILE (mode 0600) instead of asking"), N_("FILE") },
     { NULL }
   };
   int status;
@@ -189,7 +192,7 @@ cmd_issue (int    argc,
     return fail (EXIT_BAD_INPUT, error);
 
   if (!(profile = load_profile (profile_path, &error)) ||
-      !(dak = sc_dak_new_for_profile (profile, &error)) ||
+      !(dak = cli_open_dak (profile, dak_uri, pin_file, TRUE, &error)) ||
       !(chain = sc_dak_issue (dak, csr, serial, NULL, &error)))
     return fail_error (error);
 
@@ -214,6 +217,7 @@ cmd_keygen (int    argc,
   g_autofree char *profile_path = NULL;
   g_autofree char *serial = NULL;
   g_autofree char *out_dir = NULL;
+  g_autofree char *dak_uri = NULL, *pin_file = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(ScProfile) profile = NULL;
   g_autoptr(ScDak) dak = NULL;
@@ -235,6 +239,8 @@ cmd_keygen (int    argc,
     { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &profile_path, N_("Product profile (default: the embedded training profile)"), N_("FILE") },
     { "serial", 's', 0, G_OPTION_ARG_STRING, &serial, N_("The unit’s serial number (DSN)"), N_("SERIAL") },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, N_("Folder to write the files into"), N_("DIR") },
+    { "dak", 0, 0, G_OPTION_ARG_STRING, &dak_uri, N_("The DAK, instead of the profile’s: a key file or yubikey://SERIAL[?slot=9c]"), N_("URI") },
+    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, N_("Read the DAK PIN from FILE (mode 0600) instead of asking"), N_("FILE") },
     { NULL }
   };
   int status;
@@ -253,7 +259,7 @@ cmd_keygen (int    argc,
 
   if (!(profile = load_profile (profile_path, &error)) ||
       !sc_profile_check_serial (profile, serial, &error) ||
-      !(dak = sc_dak_new_for_profile (profile, &error)) ||
+      !(dak = cli_open_dak (profile, dak_uri, pin_file, TRUE, &error)) ||
       !(key = sc_key_generate (&error)) ||
       !(csr = sc_csr_new (key, sc_profile_get_device_type_id (profile), serial, &error)) ||
       !(chain = sc_dak_issue (dak, csr, serial, NULL, &error)) ||
@@ -295,19 +301,22 @@ static int
 cmd_dak (int    argc,
          char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new (_("init-training DIR"));
+  g_autoptr(GOptionContext) context = g_option_context_new (_("init-training DIR | status"));
   g_autoptr(GError) error = NULL;
   g_autofree char *display = NULL;
   int status;
 
+  if (argc >= 2 && g_str_equal (argv[1], "status"))
+    return cmd_dak_status (argc - 1, argv + 1);
   g_option_context_set_summary (context,
     _("init-training DIR: creates a training root, vendor CA, product CA and a DAK\n"
       "(DakType Training) shaped like Amazon’s chain, and writes DIR/dak.key (0600),\n"
-      "DIR/dak-chain.pem, DIR/root.pem and DIR/product.profile."));
+      "DIR/dak-chain.pem, DIR/root.pem and DIR/product.profile.\n"
+      "status: shows the DAK, its token and PIN tries left (see dak status --help)."));
   if (!parse (context, &argc, &argv, &status))
     return status;
   if (argc != 3 || !g_str_equal (argv[1], "init-training"))
-    return usage_error (context, _("dak needs a subcommand: init-training DIR"));
+    return usage_error (context, _("dak needs a subcommand: init-training DIR, or status"));
 
   if (!sc_training_create (argv[2], &error))
     return fail_error (error);
@@ -656,7 +665,7 @@ static const struct
 } commands[] = {
   { "issue", cmd_issue, N_("Sign a CSR into a DHA certificate chain (CSR in, chain PEM out)") },
   { "keygen", cmd_keygen, N_("Make a station-side key, CSR, chain and PUK for one unit") },
-  { "dak", cmd_dak, N_("Manage DAKs: init-training DIR") },
+  { "dak", cmd_dak, N_("Manage DAKs: init-training DIR, status") },
   { "device", cmd_device, N_("Diagnose a fixture: info, read-back") },
   { "provision", cmd_provision, N_("Provision units: scan to verified, printed label") },
   { "show", cmd_show, N_("Show one unit's record") },

@@ -22,6 +22,9 @@ load_station_secret (GError **error)
 
 static ScStation *
 open_station (const char  *profile_path,
+              const char  *dak_uri,
+              const char  *pin_file,
+              gboolean     unlock,
               const char  *store_uri,
               const char  *device_uri,
               const char  *printer_uri,
@@ -34,7 +37,7 @@ open_station (const char  *profile_path,
   g_autoptr(ScPrinter) printer = NULL;
 
   if (!(profile = load_profile (profile_path, error)) ||
-      !(dak = sc_dak_new_for_profile (profile, error)) ||
+      !(dak = cli_open_dak (profile, dak_uri, pin_file, unlock, error)) ||
       !(store = sc_store_open (store_uri, error)) ||
       !(secret = load_station_secret (error)) ||
       !(printer = sc_printer_open (printer_uri, error)))
@@ -90,6 +93,7 @@ cmd_provision (int    argc,
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autofree char *profile_path = NULL, *store_uri = NULL, *device_uri = NULL, *printer_uri = NULL;
   g_autofree char *serial = NULL, *override = NULL;
+  g_autofree char *dak_uri = NULL, *pin_file = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(ScStation) station = NULL;
   int count = 0, status = EXIT_OK, passed = 0, failed = 0;
@@ -99,6 +103,8 @@ cmd_provision (int    argc,
     { "printer", 'P', 0, G_OPTION_ARG_STRING, &printer_uri, N_("Printer (default: PNG files in the data dir)"), N_("URI") },
     { "store", 'S', 0, G_OPTION_ARG_STRING, &store_uri, N_("Records (default: SQLite in the data dir)"), N_("URI") },
     { "serial", 's', 0, G_OPTION_ARG_STRING, &serial, N_("The unit’s serial, as scanned"), N_("SERIAL") },
+    { "dak", 0, 0, G_OPTION_ARG_STRING, &dak_uri, N_("The DAK, instead of the profile’s: a key file or yubikey://SERIAL[?slot=9c]"), N_("URI") },
+    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, N_("Read the DAK PIN from FILE (mode 0600) instead of asking"), N_("FILE") },
     { "count", 'n', 0, G_OPTION_ARG_INT, &count, N_("Provision N simulated units in a row, with made-up serials"), N_("N") },
     { "override", 0, 0, G_OPTION_ARG_STRING, &override, N_("Re-provision a completed serial, for this reason"), N_("REASON") },
     { NULL }
@@ -117,7 +123,7 @@ cmd_provision (int    argc,
   if (override != NULL && g_strstrip (override)[0] == '\0')
     return usage_error (context, _("--override needs a reason"));
 
-  station = open_station (profile_path, store_uri, device_uri, printer_uri, &error);
+  station = open_station (profile_path, dak_uri, pin_file, TRUE, store_uri, device_uri, printer_uri, &error);
   if (station == NULL)
     return fail_error (error);
   if (count > 0 && !g_str_has_prefix (station->device_uri, "sim:"))
@@ -336,7 +342,8 @@ cmd_reprint (int    argc,
   if (!sc_label_kind_from_string (kind_name, &kind))
     return usage_error (context, _("--kind must be product or package"));
 
-  if (!(station = open_station (profile_path, store_uri, NULL, printer_uri, &error)))
+  /* A reprint signs nothing: the DAK stays locked. */
+  if (!(station = open_station (profile_path, NULL, NULL, FALSE, store_uri, NULL, printer_uri, &error)))
     return fail_error (error);
   unit = sc_store_find_unit (station->store, sc_profile_get_device_type_id (station->profile), argv[1], &error);
   if (unit == NULL)

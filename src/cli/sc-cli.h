@@ -38,6 +38,17 @@ gboolean   parse           (GOptionContext   *context,
                             char           ***argv,
                             int              *status);
 
+/* sc-cli-dak.c */
+ScDak     *cli_open_dak    (ScProfile        *profile,
+                            const char       *dak_uri,
+                            const char       *pin_file,
+                            gboolean          unlock,
+                            GError          **error);
+gboolean   cli_unlock_dak  (ScDak            *dak,
+                            const char       *pin_file,
+                            GError          **error);
+int cmd_dak_status   (int argc, char **argv);
+
 int cmd_bench_labels (int argc, char **argv);
 int cmd_bench        (int argc, char **argv);
 int cmd_provision    (int argc, char **argv);

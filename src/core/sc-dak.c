@@ -235,9 +235,15 @@ sc_dak_new_for_uri (ScProfile   *profile,
 
   g_return_val_if_fail (SC_IS_PROFILE (profile), NULL);
 
+  chain = sc_profile_get_dak_chain_path (profile);
+  /* The profile's key file is resolved against the profile's folder. */
+  if (uri == NULL && sc_profile_get_dak_kind (profile) == SC_DAK_KIND_FILE)
+    {
+      signer = sc_software_signer_new (sc_profile_get_dak_key_path (profile), chain, error);
+      return signer ? sc_dak_new (profile, signer, error) : NULL;
+    }
   if (uri == NULL)
     uri = sc_profile_get_dak_uri (profile);
-  chain = sc_profile_get_dak_chain_path (profile);
 
   if (g_str_has_prefix (uri, "yubikey://"))
     {
@@ -284,15 +290,6 @@ ScDak *
 sc_dak_new_for_profile (ScProfile  *profile,
                         GError    **error)
 {
-  g_return_val_if_fail (SC_IS_PROFILE (profile), NULL);
-
-  if (sc_profile_get_dak_kind (profile) == SC_DAK_KIND_FILE)
-    {
-      g_autoptr(ScSigner) signer = sc_software_signer_new (sc_profile_get_dak_key_path (profile),
-                                                           sc_profile_get_dak_chain_path (profile), error);
-
-      return signer ? sc_dak_new (profile, signer, error) : NULL;
-    }
   return sc_dak_new_for_uri (profile, NULL, error);
 }
 
