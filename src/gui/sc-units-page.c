@@ -18,8 +18,10 @@
 #include "sc-step-row.h"
 #include "sc-units-page.h"
 
-/* The recent list reaches back this far. */
-#define RECENT_DAYS 7
+/* The list starts as the units of the last week, today included. */
+#define DEFAULT_DAYS 7
+/* A list longer than this is cut, newest kept: a person reads no more. */
+#define LIST_LIMIT 500
 
 /* Why a label is printed again: recorded as written here (the records read
  * the same in every language), shown translated. */
@@ -45,8 +47,16 @@ struct _ScUnitsPage
   GtkWidget         *back_button;
   GtkSearchEntry    *search_entry;
   GtkSpinner        *busy_spinner;
+  GtkWidget         *filter_bar;
+  GtkMenuButton     *from_button;
+  GtkMenuButton     *to_button;
+  GtkCalendar       *from_calendar;
+  GtkCalendar       *to_calendar;
+  GtkDropDown       *result_dropdown;
   GtkStack          *content_stack;
+  AdwPreferencesGroup *list_group;
   GtkListBox        *recent_list;
+  AdwStatusPage     *empty_page;
   AdwStatusPage     *not_found_page;
   AdwStatusPage     *load_error_page;
   GtkScrolledWindow *unit_scroller;
@@ -69,6 +79,7 @@ struct _ScUnitsPage
   GtkLabel          *chain_value;
   GtkLabel          *dak_value;
   GtkListBox        *step_list;
+  GtkListBox        *audit_list;
   GtkListBox        *print_list;
   GtkWidget         *product_reprint_button;
   GtkWidget         *package_reprint_button;
@@ -90,13 +101,22 @@ struct _ScUnitsPage
   gboolean           reprinting;
   gboolean           verifying;
   gboolean           can_reprint[2];    /* per ScLabelKind, for the unit shown */
+  gboolean           exporting;
+
+  /* What the list shows: units started from the first day's midnight to
+   * the end of the last day (local time; NULL: no bound), of a result. */
+  GDateTime         *from;
+  GDateTime         *to;
+  ScUnitResult       result;
+  gboolean           syncing_filter;    /* the filter's widgets being set from it */
 
   GtkWidget         *reprint_dialog;
   GtkFileChooserNative *chooser;
+  GtkFileChooserNative *export_chooser;
   guint              focus_source;
 };
 
-enum { PROP_0, PROP_READY, PROP_BUSY, PROP_SERIAL, N_PROPS };
+enum { PROP_0, PROP_READY, PROP_BUSY, PROP_SERIAL, PROP_FROM, PROP_TO, PROP_RESULT, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (ScUnitsPage, sc_units_page, ADW_TYPE_BIN)
@@ -229,6 +249,7 @@ typedef struct
   ScUnitRecord  *unit;
   GPtrArray     *steps;
   GPtrArray     *prints;
+  GPtrArray     *audit;
   char          *cert_subject;
   char          *cert_issuer;
   char          *cert_serial;
@@ -248,6 +269,7 @@ unit_view_free (gpointer data)
   g_clear_pointer (&view->unit, sc_unit_record_free);
   g_clear_pointer (&view->steps, g_ptr_array_unref);
   g_clear_pointer (&view->prints, g_ptr_array_unref);
+  g_clear_pointer (&view->audit, g_ptr_array_unref);
   g_free (view->cert_subject);
   g_free (view->cert_issuer);
   g_free (view->cert_serial);
@@ -263,6 +285,38 @@ unit_view_free (gpointer data)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UnitView, unit_view_free)
+
+/* One line per attribute: its name, its OID, its value. */
+static char *
+describe_subject (const X509_NAME *name)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autofree char *oneline = sc_x509_name_to_string (name);   /* makes OpenSSL know the FFS OIDs */
+
+  for (int i = 0; i < X509_NAME_entry_count (name); i++)
+    {
+      const X509_NAME_ENTRY *entry = X509_NAME_get_entry (name, i);
+      const ASN1_OBJECT *object = X509_NAME_ENTRY_get_object (entry);
+      int nid = OBJ_obj2nid (object);
+      unsigned char *utf8 = NULL;
+      g_autofree char *value = NULL;
+      char oid[128];
+
+      if (OBJ_obj2txt (oid, sizeof oid, object, 1) <= 0)
+        g_strlcpy (oid, "?", sizeof oid);
+      if (ASN1_STRING_to_UTF8 (&utf8, X509_NAME_ENTRY_get_data (entry)) >= 0 && utf8 != NULL)
+        {
+          value = g_utf8_make_valid ((const char *) utf8, -1);
+          OPENSSL_free (utf8);
+        }
+      if (out->len > 0)
+        g_string_append_c (out, '\n');
+      /* Translators: a certificate subject's attribute: its name, its OID, then its value */
+      g_string_append_printf (out, _("%s (%s): %s"), nid != NID_undef ? OBJ_nid2ln (nid) : oid, oid,
+                              value ? value : "?");
+    }
+  return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE) : g_steal_pointer (&oneline);
+}
 
 static void
 describe_certificate (UnitView  *view,
@@ -290,7 +344,7 @@ describe_certificate (UnitView  *view,
     }
 
   leaf = sk_X509_value (chain, 0);
-  view->cert_subject = sc_x509_name_to_string (X509_get_subject_name (leaf));
+  view->cert_subject = describe_subject (X509_get_subject_name (leaf));
   view->cert_issuer = sc_x509_name_to_string (X509_get_issuer_name (leaf));
   view->cert_serial = sc_cert_serial_hex (leaf);
   not_before = format_asn1_time (X509_get0_notBefore (leaf));
@@ -324,7 +378,8 @@ load_unit_thread (GTask        *task,
 
   if (!(view->unit = sc_store_find_unit (station->store, NULL, job->serial, &error)) ||
       !(view->steps = sc_store_list_steps (station->store, view->unit->id, &error)) ||
-      !(view->prints = sc_store_list_prints (station->store, view->unit->id, &error)))
+      !(view->prints = sc_store_list_prints (station->store, view->unit->id, &error)) ||
+      !(view->audit = sc_store_list_audit (station->store, view->unit->serial, &error)))
     {
       g_task_return_error (task, error);
       return;
@@ -391,7 +446,10 @@ update_actions (ScUnitsPage *self)
   gboolean unit = ready && self->serial != NULL;
 
   gtk_widget_action_set_enabled (widget, "units.search", ready);
-  gtk_widget_action_set_enabled (widget, "units.show-recent", ready);
+  gtk_widget_action_set_enabled (widget, "units.show-list", ready);
+  gtk_widget_action_set_enabled (widget, "units.filter", ready);
+  gtk_widget_action_set_enabled (widget, "units.export", ready && !self->exporting);
+  gtk_widget_action_set_enabled (widget, "units.export-file", ready && !self->exporting);
   gtk_widget_action_set_enabled (widget, "units.reprint-product",
                                  unit && !self->reprinting && self->can_reprint[SC_LABEL_KIND_PRODUCT]);
   gtk_widget_action_set_enabled (widget, "units.reprint-package",
@@ -419,6 +477,7 @@ show_content (ScUnitsPage *self,
               const char  *name)
 {
   gboolean unit = g_str_equal (name, "unit");
+  gboolean list = g_str_equal (name, "recent") || g_str_equal (name, "empty");
 
   if (!unit)
     {
@@ -426,7 +485,8 @@ show_content (ScUnitsPage *self,
       self->can_reprint[0] = self->can_reprint[1] = FALSE;
       update_actions (self);
     }
-  gtk_widget_set_visible (self->back_button, !g_str_equal (name, "recent") && !g_str_equal (name, "empty"));
+  gtk_widget_set_visible (self->back_button, !list);
+  gtk_widget_set_visible (self->filter_bar, list);
   gtk_stack_set_visible_child_name (self->content_stack, name);
 }
 
@@ -711,6 +771,63 @@ show_prints (ScUnitsPage    *self,
     }
 }
 
+/* What an audit entry's action means, in words; the records keep the
+ * action's own name, shown as it is when this build does not know it. */
+static char *
+audit_action_title (const char *action)
+{
+  static const struct { const char *action; const char *title; } titles[] = {
+    { "begin", N_("Run started") },
+    { "override", N_("Re-provisioned with an override") },
+    { "resume", N_("Run resumed after an interruption") },
+    { "abandon", N_("Run abandoned") },
+    { "refused", N_("Scan refused") },
+    { "key", N_("Key recorded") },
+    { "signing", N_("DAK signature begun") },
+    { "issued", N_("Certificate issued") },
+    { "pin", N_("PIN sealed and recorded") },
+    { "steps", N_("Steps recorded") },
+    { "print", N_("Label sent to the printer") },
+    { "reprint", N_("Label reprint sent to the printer") },
+    { "printed", N_("Printer took the label") },
+    { "print-failed", N_("Printer did not take the label") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+    if (g_strcmp0 (action, titles[i].action) == 0)
+      return g_strdup (_(titles[i].title));
+  if (g_str_has_prefix (action, "state:"))
+    /* Translators: an audit entry: the unit's state (as the records name it) changed */
+    return g_strdup_printf (_("State changed to %s"), action + strlen ("state:"));
+  return g_strdup (action);
+}
+
+static void
+show_audit (ScUnitsPage    *self,
+            const UnitView *view)
+{
+  clear_list (self->audit_list);
+  for (guint i = 0; i < view->audit->len; i++)
+    {
+      const ScAuditEntry *e = g_ptr_array_index (view->audit, i);
+      g_autofree char *title = audit_action_title (e->action);
+      g_autofree char *when = format_time (e->time);
+      g_autofree char *subtitle = NULL;
+      GtkWidget *row;
+
+      if (e->details != NULL && *e->details != '\0')
+        /* Translators: an audit entry's time, who made it, then its details */
+        subtitle = g_strdup_printf (_("%s · %s\n%s"), when, e->actor ? e->actor : "–", e->details);
+      else
+        /* Translators: an audit entry's time, then who made it */
+        subtitle = g_strdup_printf (_("%s · %s"), when, e->actor ? e->actor : "–");
+      row = text_row_new (title, subtitle);
+      gtk_widget_add_css_class (row, "sc-audit-row");
+      g_object_set_data_full (G_OBJECT (row), "sc-action", g_strdup (e->action), g_free);
+      gtk_list_box_append (self->audit_list, row);
+    }
+}
+
 static void
 show_label (ScUnitsPage    *self,
             const UnitView *view,
@@ -755,6 +872,7 @@ show_unit (ScUnitsPage    *self,
   show_fields (self, view);
   show_steps (self, view);
   show_prints (self, view);
+  show_audit (self, view);
   show_label (self, view, SC_LABEL_KIND_PRODUCT);
   show_label (self, view, SC_LABEL_KIND_PACKAGE);
 
@@ -828,12 +946,13 @@ load_unit (ScUnitsPage *self,
   g_task_run_in_thread (task, load_unit_thread);
 }
 
-/* ---------------------------------------------------------- recent units */
+/* ------------------------------------------------------ the list of units */
 
 typedef struct
 {
-  StationRef *station;
-  guint       generation;
+  StationRef   *station;
+  guint         generation;
+  ScUnitQuery   query;
 } ListJob;
 
 static void
@@ -846,17 +965,16 @@ list_job_free (gpointer data)
 }
 
 static void
-list_recent_thread (GTask        *task,
-                    gpointer      source_object,
-                    gpointer      task_data,
-                    GCancellable *cancellable)
+list_units_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
 {
   ListJob *job = task_data;
-  gint64 since = g_get_real_time () - (gint64) RECENT_DAYS * 24 * 3600 * G_USEC_PER_SEC;
   GError *error = NULL;
   GPtrArray *units;
 
-  units = sc_store_list_units (job->station->station->store, since, 0, &error);
+  units = sc_store_search_units (job->station->station->store, &job->query, &error);
   if (units == NULL)
     g_task_return_error (task, error);
   else
@@ -864,7 +982,7 @@ list_recent_thread (GTask        *task,
 }
 
 static GtkWidget *
-recent_row_new (const ScUnitRecord *unit)
+unit_row_new (const ScUnitRecord *unit)
 {
   g_autofree char *when = format_time (unit->created);
   GtkWidget *row = adw_action_row_new ();
@@ -882,16 +1000,69 @@ recent_row_new (const ScUnitRecord *unit)
   return row;
 }
 
+/* The result's name as the filter shows it. */
+static const char *
+result_label (ScUnitResult result)
+{
+  switch (result)
+    {
+    case SC_UNIT_RESULT_PASSED:
+      return _("Passed");
+    case SC_UNIT_RESULT_FAILED:
+      return _("Failed");
+    case SC_UNIT_RESULT_IN_PROGRESS:
+      return _("In progress");
+    case SC_UNIT_RESULT_PRINT_PENDING:
+      return _("Print pending");
+    case SC_UNIT_RESULT_ANY:
+    default:
+      return _("All results");
+    }
+}
+
+static char *
+format_day (GDateTime *day)
+{
+  /* The locale's own way of writing a date. */
+  return g_date_time_format (day, "%x");
+}
+
+/* The filter's days, in words. */
+static char *
+describe_range (ScUnitsPage *self)
+{
+  g_autofree char *from = self->from ? format_day (self->from) : NULL;
+  g_autofree char *to = self->to ? format_day (self->to) : NULL;
+
+  if (from != NULL && to != NULL && g_str_equal (from, to))
+    /* Translators: the units listed: those started on one day */
+    return g_strdup_printf (_("Units of %s"), from);
+  if (from != NULL && to != NULL)
+    /* Translators: the units listed: those started from a day to a day */
+    return g_strdup_printf (_("Units from %s to %s"), from, to);
+  if (from != NULL)
+    /* Translators: the units listed: those started on a day or later */
+    return g_strdup_printf (_("Units since %s"), from);
+  if (to != NULL)
+    /* Translators: the units listed: those started on a day or before */
+    return g_strdup_printf (_("Units until %s"), to);
+  return g_strdup (_("Units of Any Day"));
+}
+
 static void
-list_recent_done_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+list_units_done_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
 {
   GWeakRef *weak = user_data;
   g_autoptr(ScUnitsPage) self = g_weak_ref_get (weak);
   ListJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GPtrArray) units = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *count = NULL;
+  g_autofree char *description = NULL;
+  gboolean cut;
 
   _sc_weak_ref_free (weak);
   units = g_task_propagate_pointer (G_TASK (result), &error);
@@ -909,17 +1080,49 @@ list_recent_done_cb (GObject      *object,
       return;
     }
 
+  /* One more than the limit was asked for, to know whether it cut. */
+  cut = units->len > LIST_LIMIT;
+  if (cut)
+    g_ptr_array_set_size (units, LIST_LIMIT);
+
   clear_list (self->recent_list);
-  /* The store lists oldest first; QA wants the newest. */
-  for (guint i = units->len; i > 0; i--)
-    gtk_list_box_append (self->recent_list, recent_row_new (g_ptr_array_index (units, i - 1)));
+  /* Newest first, as QA wants them. */
+  for (guint i = 0; i < units->len; i++)
+    gtk_list_box_append (self->recent_list, unit_row_new (g_ptr_array_index (units, i)));
+
+  title = describe_range (self);
+  if (cut)
+    /* Translators: the list was cut at this many units */
+    count = g_strdup_printf (_("The newest %u; choose fewer days to see the others."), (guint) LIST_LIMIT);
+  else
+    count = g_strdup_printf (ngettext ("%u unit, newest first.", "%u units, newest first.", units->len),
+                             units->len);
+  /* Translators: the list's result filter, then how many units it shows */
+  description = g_strdup_printf (_("%s: %s Type to narrow the list; Enter opens the unit."),
+                                 result_label (self->result), count);
+  adw_preferences_group_set_title (self->list_group, title);
+  adw_preferences_group_set_description (self->list_group, description);
+
+  g_clear_pointer (&description, g_free);
+  description = g_strdup_printf (_("%s, %s: no unit. Choose other days or another result, or scan a serial and "
+                                   "press Enter to look it up in all the records."),
+                                 title, result_label (self->result));
+  adw_status_page_set_description (self->empty_page, description);
+
   show_content (self, units->len > 0 ? "recent" : "empty");
+}
+
+static gint64
+day_start_us (GDateTime *day)
+{
+  return g_date_time_to_unix (day) * G_USEC_PER_SEC;
 }
 
 static void
 show_recent (ScUnitsPage *self)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GDateTime) after = NULL;
   ListJob *job;
 
   g_assert (self->station != NULL);
@@ -927,15 +1130,23 @@ show_recent (ScUnitsPage *self)
   job = g_new0 (ListJob, 1);
   job->station = _sc_station_ref_acquire (self->station);
   job->generation = ++self->generation;
+  job->query.since = self->from ? day_start_us (self->from) : 0;
+  if (self->to != NULL)
+    {
+      after = g_date_time_add_days (self->to, 1);
+      job->query.until = day_start_us (after);
+    }
+  job->query.result = self->result;
+  job->query.limit = LIST_LIMIT + 1;
 
   set_busy (self, TRUE);
-  task = g_task_new (NULL, self->cancellable, list_recent_done_cb, _sc_weak_ref_new (self));
+  task = g_task_new (NULL, self->cancellable, list_units_done_cb, _sc_weak_ref_new (self));
   g_task_set_source_tag (task, show_recent);
   g_task_set_task_data (task, job, list_job_free);
-  g_task_run_in_thread (task, list_recent_thread);
+  g_task_run_in_thread (task, list_units_thread);
 }
 
-/* While a serial is typed, the recent list shows the units it fits. */
+/* While a serial is typed, the list shows the units it fits. */
 static gboolean
 recent_filter_func (GtkListBoxRow *row,
                     gpointer       user_data)
@@ -1551,6 +1762,350 @@ verify_action_cb (GtkWidget  *widget,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
+/* -------------------------------------------------------------- the filter */
+
+static GDateTime *
+today_local (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  return g_date_time_new_local (g_date_time_get_year (now), g_date_time_get_month (now),
+                                g_date_time_get_day_of_month (now), 0, 0, 0);
+}
+
+/* "YYYY-MM-DD": that day's local midnight in *@day; "": no bound (NULL). */
+static gboolean
+parse_day (const char  *text,
+           GDateTime  **day)
+{
+  guint y, m, d;
+  char end;
+
+  *day = NULL;
+  if (*text == '\0')
+    return TRUE;
+  if (strlen (text) != 10 || sscanf (text, "%4u-%2u-%2u%c", &y, &m, &d, &end) != 3 ||
+      text[4] != '-' || text[7] != '-' || !g_date_valid_dmy (d, m, y))
+    return FALSE;
+  *day = g_date_time_new_local (y, m, d, 0, 0, 0);
+  return *day != NULL;
+}
+
+static char *
+day_to_string (GDateTime *day)
+{
+  return day ? g_date_time_format (day, "%Y-%m-%d") : g_strdup ("");
+}
+
+/* The filter's widgets say what the filter is. */
+static void
+sync_filter_widgets (ScUnitsPage *self)
+{
+  g_autofree char *from = self->from ? format_day (self->from) : g_strdup (_("Any day"));
+  g_autofree char *to = self->to ? format_day (self->to) : g_strdup (_("Any day"));
+
+  self->syncing_filter = TRUE;
+  gtk_menu_button_set_label (self->from_button, from);
+  gtk_menu_button_set_label (self->to_button, to);
+  if (self->from != NULL)
+    gtk_calendar_select_day (self->from_calendar, self->from);
+  if (self->to != NULL)
+    gtk_calendar_select_day (self->to_calendar, self->to);
+  gtk_drop_down_set_selected (self->result_dropdown, self->result);
+  self->syncing_filter = FALSE;
+}
+
+static void
+set_filter (ScUnitsPage  *self,
+            GDateTime    *from,
+            GDateTime    *to,
+            ScUnitResult  result)
+{
+  gboolean from_changed = !(from == self->from || (from && self->from && g_date_time_equal (from, self->from)));
+  gboolean to_changed = !(to == self->to || (to && self->to && g_date_time_equal (to, self->to)));
+  gboolean result_changed = result != self->result;
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (from_changed)
+    {
+      g_clear_pointer (&self->from, g_date_time_unref);
+      self->from = from ? g_date_time_ref (from) : NULL;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FROM]);
+    }
+  if (to_changed)
+    {
+      g_clear_pointer (&self->to, g_date_time_unref);
+      self->to = to ? g_date_time_ref (to) : NULL;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TO]);
+    }
+  if (result_changed)
+    {
+      self->result = result;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESULT]);
+    }
+  sync_filter_widgets (self);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static void
+filter_action_cb (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  ScUnitsPage *self = SC_UNITS_PAGE (widget);
+  g_autoptr(GDateTime) from = NULL;
+  g_autoptr(GDateTime) to = NULL;
+  const char *from_text, *to_text, *result_name;
+  g_autofree char *refusal = NULL;
+  ScUnitResult result;
+
+  g_variant_get (parameter, "(&s&s&s)", &from_text, &to_text, &result_name);
+  if (!parse_day (from_text, &from))
+    refusal = g_strdup_printf (_("“%s” is not a day: write it as 2026-11-28."), from_text);
+  else if (!parse_day (to_text, &to))
+    refusal = g_strdup_printf (_("“%s” is not a day: write it as 2026-11-28."), to_text);
+  else if (from != NULL && to != NULL && g_date_time_compare (from, to) > 0)
+    refusal = g_strdup (_("The first day is after the last: choose the days again."));
+  else if (!sc_unit_result_from_string (result_name, &result))
+    /* Translators: the names in quotes are not translated: a program sends them */
+    refusal = g_strdup_printf (_("“%s” is not a result: use any, passed, failed, in-progress or print-pending."),
+                               result_name);
+
+  if (refusal != NULL)
+    {
+      toast (self, refusal, TRUE);
+      gtk_widget_error_bell (widget);
+      /* The widgets show the filter that still holds. */
+      sync_filter_widgets (self);
+      return;
+    }
+
+  set_filter (self, from, to, result);
+  /* From a unit's page too: the list it goes back to is what was asked for. */
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  show_recent (self);
+}
+
+/* The widgets ask for the filter through the action, as a script would. */
+static void
+request_filter (ScUnitsPage  *self,
+                GDateTime    *from,
+                GDateTime    *to,
+                ScUnitResult  result)
+{
+  g_autofree char *from_text = day_to_string (from);
+  g_autofree char *to_text = day_to_string (to);
+
+  gtk_widget_activate_action (GTK_WIDGET (self), "units.filter", "(sss)", from_text, to_text,
+                              sc_unit_result_to_string (result));
+}
+
+static GDateTime *
+calendar_day (GtkCalendar *calendar)
+{
+  g_autoptr(GDateTime) picked = gtk_calendar_get_date (calendar);
+
+  return g_date_time_new_local (g_date_time_get_year (picked), g_date_time_get_month (picked),
+                                g_date_time_get_day_of_month (picked), 0, 0, 0);
+}
+
+/* A first day after the last moves the last along, and the other way round. */
+static void
+from_day_selected_cb (ScUnitsPage *self,
+                      GtkCalendar *calendar)
+{
+  g_autoptr(GDateTime) from = NULL;
+
+  if (self->syncing_filter)
+    return;
+  from = calendar_day (calendar);
+  request_filter (self, from, self->to && g_date_time_compare (from, self->to) > 0 ? from : self->to, self->result);
+}
+
+static void
+to_day_selected_cb (ScUnitsPage *self,
+                    GtkCalendar *calendar)
+{
+  g_autoptr(GDateTime) to = NULL;
+
+  if (self->syncing_filter)
+    return;
+  to = calendar_day (calendar);
+  request_filter (self, self->from && g_date_time_compare (self->from, to) > 0 ? to : self->from, to, self->result);
+}
+
+static void
+result_selected_cb (ScUnitsPage *self,
+                    GParamSpec  *pspec,
+                    GtkDropDown *dropdown)
+{
+  guint selected = gtk_drop_down_get_selected (dropdown);
+
+  if (self->syncing_filter || selected > SC_UNIT_RESULT_PRINT_PENDING)
+    return;
+  request_filter (self, self->from, self->to, (ScUnitResult) selected);
+}
+
+/* ------------------------------------------------------------ the manifest */
+
+typedef struct
+{
+  GWeakRef *page;
+  char     *path;
+} ExportJob;
+
+static void
+export_job_free (ExportJob *job)
+{
+  _sc_weak_ref_free (job->page);
+  g_free (job->path);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ExportJob, export_job_free)
+
+static void
+export_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(ExportJob) job = user_data;
+  g_autoptr(ScUnitsPage) self = g_weak_ref_get (job->page);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = g_filename_display_basename (job->path);
+  g_autofree char *message = NULL;
+  int n;
+
+  n = sc_manifest_export_finish (result, &error);
+  if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self->exporting = FALSE;
+  set_busy (self, FALSE);
+  update_actions (self);
+
+  if (n >= 0)
+    message = g_strdup_printf (ngettext ("Saved the manifest of %d passed unit to %s",
+                                         "Saved the manifest of %d passed units to %s", n),
+                               n, name);
+  else
+    message = g_strdup_printf (_("The manifest was not saved: %s"), error->message);
+  toast (self, message, n < 0);
+  if (n < 0)
+    gtk_widget_error_bell (GTK_WIDGET (self));
+}
+
+static void
+export_file_action_cb (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  ScUnitsPage *self = SC_UNITS_PAGE (widget);
+  g_autoptr(GDateTime) after = NULL;
+  g_autoptr(GFile) file = NULL;
+  const char *format_name, *path;
+  ScManifestFormat format;
+  gint64 since, until;
+  ExportJob *job;
+
+  g_variant_get (parameter, "(&s&s)", &format_name, &path);
+  if (!sc_manifest_format_from_string (format_name, &format) || *path == '\0' || self->exporting)
+    {
+      gtk_widget_error_bell (widget);
+      return;
+    }
+
+  since = self->from ? day_start_us (self->from) : 0;
+  if (self->to != NULL)
+    after = g_date_time_add_days (self->to, 1);
+  until = after ? day_start_us (after) : 0;
+  file = g_file_new_for_path (path);
+  job = g_new0 (ExportJob, 1);
+  job->page = _sc_weak_ref_new (self);
+  job->path = g_strdup (path);
+
+  self->exporting = TRUE;
+  set_busy (self, TRUE);
+  update_actions (self);
+
+  /* The task holds the store while it works, whatever the page does. */
+  sc_manifest_export_async (self->station->station->store, since, until, format, file, self->cancellable,
+                            export_done_cb, job);
+}
+
+static void
+export_chooser_response_cb (ScUnitsPage          *self,
+                            int                   response,
+                            GtkFileChooserNative *chooser)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+  const char *format = g_object_get_data (G_OBJECT (chooser), "sc-format");
+  g_autofree char *format_name = g_strdup (format);
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  if (file != NULL)
+    path = g_file_get_path (file);
+
+  gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (chooser));
+  if (self->export_chooser == chooser)
+    g_clear_object (&self->export_chooser);
+  select_search_text (self);
+
+  if (path != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (self), "units.export-file", "(ss)", format_name, path);
+  else if (file != NULL)
+    toast (self, _("The manifest can only be saved to a folder on this computer: choose a local folder."), TRUE);
+}
+
+static void
+export_action_cb (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  ScUnitsPage *self = SC_UNITS_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  const char *format_name = g_variant_get_string (parameter, NULL);
+  g_autofree char *from = NULL;
+  g_autofree char *to = NULL;
+  g_autofree char *name = NULL;
+  ScManifestFormat format;
+  gboolean json;
+
+  if (!sc_manifest_format_from_string (format_name, &format))
+    {
+      gtk_widget_error_bell (widget);
+      return;
+    }
+  json = format == SC_MANIFEST_JSON;
+  if (self->export_chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (g_steal_pointer (&self->export_chooser)));
+  g_clear_object (&self->export_chooser);
+
+  gtk_file_filter_set_name (filter, json ? _("JSON files") : _("CSV files"));
+  gtk_file_filter_add_mime_type (filter, json ? "application/json" : "text/csv");
+  gtk_file_filter_add_suffix (filter, json ? "json" : "csv");
+
+  /* Named after its days, so a folder of manifests sorts by date. */
+  from = self->from ? g_date_time_format (self->from, "%Y-%m-%d") : g_strdup ("start");
+  to = self->to ? g_date_time_format (self->to, "%Y-%m-%d") : g_strdup ("now");
+  name = g_strdup_printf ("manifest-%s-to-%s.%s", from, to, sc_manifest_format_to_string (format));
+
+  self->export_chooser = gtk_file_chooser_native_new (_("Save the Manifest"),
+                                                      GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                      GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->export_chooser), filter);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->export_chooser), name);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->export_chooser), TRUE);
+  g_object_set_data_full (G_OBJECT (self->export_chooser), "sc-format",
+                          g_strdup (sc_manifest_format_to_string (format)), g_free);
+  g_signal_connect_object (self->export_chooser, "response", G_CALLBACK (export_chooser_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->export_chooser));
+}
+
 /* --------------------------------------------------- search and navigation */
 
 static void
@@ -1600,7 +2155,7 @@ stop_search_cb (ScUnitsPage    *self,
                 GtkSearchEntry *entry)
 {
   if (self->station != NULL)
-    gtk_widget_activate_action (GTK_WIDGET (self), "units.show-recent", NULL);
+    gtk_widget_activate_action (GTK_WIDGET (self), "units.show-list", NULL);
 }
 
 static void
@@ -1717,6 +2272,11 @@ sc_units_page_dispose (GObject *object)
       gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
       g_clear_object (&self->chooser);
     }
+  if (self->export_chooser != NULL)
+    {
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->export_chooser));
+      g_clear_object (&self->export_chooser);
+    }
 
   if (self->search_entry != NULL)
     gtk_search_entry_set_key_capture_widget (self->search_entry, NULL);
@@ -1736,6 +2296,8 @@ sc_units_page_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->station, _sc_station_ref_release);
+  g_clear_pointer (&self->from, g_date_time_unref);
+  g_clear_pointer (&self->to, g_date_time_unref);
   g_free (self->serial);
 
   G_OBJECT_CLASS (sc_units_page_parent_class)->finalize (object);
@@ -1760,6 +2322,15 @@ sc_units_page_get_property (GObject    *object,
     case PROP_SERIAL:
       g_value_set_string (value, self->serial);
       break;
+    case PROP_FROM:
+      g_value_take_string (value, day_to_string (self->from));
+      break;
+    case PROP_TO:
+      g_value_take_string (value, day_to_string (self->to));
+      break;
+    case PROP_RESULT:
+      g_value_set_string (value, sc_unit_result_to_string (self->result));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1782,6 +2353,9 @@ sc_units_page_class_init (ScUnitsPageClass *klass)
   properties[PROP_READY] = g_param_spec_boolean ("ready", NULL, NULL, FALSE, flags);
   properties[PROP_BUSY] = g_param_spec_boolean ("busy", NULL, NULL, FALSE, flags);
   properties[PROP_SERIAL] = g_param_spec_string ("serial", NULL, NULL, NULL, flags);
+  properties[PROP_FROM] = g_param_spec_string ("from", NULL, NULL, NULL, flags);
+  properties[PROP_TO] = g_param_spec_string ("to", NULL, NULL, NULL, flags);
+  properties[PROP_RESULT] = g_param_spec_string ("result", NULL, NULL, NULL, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (SC_TYPE_LABEL_PREVIEW);
@@ -1793,8 +2367,16 @@ sc_units_page_class_init (ScUnitsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, back_button);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, busy_spinner);
+  gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, filter_bar);
+  gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, from_button);
+  gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, to_button);
+  gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, from_calendar);
+  gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, to_calendar);
+  gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, result_dropdown);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, list_group);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, recent_list);
+  gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, empty_page);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, not_found_page);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, load_error_page);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, unit_scroller);
@@ -1817,6 +2399,7 @@ sc_units_page_class_init (ScUnitsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, chain_value);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, dak_value);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, step_list);
+  gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, audit_list);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, print_list);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, product_reprint_button);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, package_reprint_button);
@@ -1833,9 +2416,15 @@ sc_units_page_class_init (ScUnitsPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, stop_search_cb);
   gtk_widget_class_bind_template_callback (widget_class, recent_row_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, from_day_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, to_day_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, result_selected_cb);
 
   gtk_widget_class_install_action (widget_class, "units.search", "s", search_action_cb);
-  gtk_widget_class_install_action (widget_class, "units.show-recent", NULL, show_recent_action_cb);
+  gtk_widget_class_install_action (widget_class, "units.show-list", NULL, show_recent_action_cb);
+  gtk_widget_class_install_action (widget_class, "units.filter", "(sss)", filter_action_cb);
+  gtk_widget_class_install_action (widget_class, "units.export", "s", export_action_cb);
+  gtk_widget_class_install_action (widget_class, "units.export-file", "(ss)", export_file_action_cb);
   gtk_widget_class_install_action (widget_class, "units.reprint-product", NULL, ask_reprint_action_cb);
   gtk_widget_class_install_action (widget_class, "units.reprint-package", NULL, ask_reprint_action_cb);
   gtk_widget_class_install_action (widget_class, "units.reprint", "(ss)", reprint_action_cb);
@@ -1882,6 +2471,13 @@ sc_units_page_init (ScUnitsPage *self)
    * go to the search field, so a scan after a click still finds its unit. */
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self));
   gtk_list_box_set_filter_func (self->recent_list, recent_filter_func, self, NULL);
+
+  /* The last week, today included, every result. */
+  self->to = today_local ();
+  self->from = g_date_time_add_days (self->to, 1 - DEFAULT_DAYS);
+  self->result = SC_UNIT_RESULT_ANY;
+  sync_filter_widgets (self);
+
   update_actions (self);
 }
 

@@ -15,17 +15,25 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (ScUnitsPage, sc_units_page, SC, UNITS_PAGE, AdwBin)
 
 /* Properties (read-only): ready (the station is open), busy (the records
- * are being read, a label reprinted or verified), serial (the unit shown,
- * NULL while the recent list or an empty state is shown).
+ * are being read, a label reprinted or verified, a manifest saved), serial
+ * (the unit shown, NULL while the list or an empty state is shown), from
+ * and to (the list's first and last day, "YYYY-MM-DD" in local time, ""
+ * for no bound; the last 7 days at first), result (the list's result:
+ * any, passed, failed, in-progress or print-pending).
  *
  * Actions:
- *   units.search(s)          a serial: its unit's page; "": the recent units
- *   units.show-recent        the units of the last 7 days, newest first
+ *   units.search(s)          a serial: its unit's page; "": the list
+ *   units.show-list          the list of the units the filter selects, newest first
+ *   units.filter((sss))      (from, to, result): filters the list and shows it;
+ *                            a bad day or result is refused with a toast
  *   units.reprint-product    asks for a reason, then reprints
  *   units.reprint-package
  *   units.reprint((ss))      (kind, reason): reprints the shown unit's label
  *   units.verify             asks for a label image, then verifies it
- *   units.verify-file(s)     a PNG's path: its code against the shown unit */
+ *   units.verify-file(s)     a PNG's path: its code against the shown unit
+ *   units.export(s)          "csv" or "json": asks where, then saves the
+ *                            manifest of the passed units of the filter's days
+ *   units.export-file((ss))  (format, path): saves it there */
 GtkWidget  *sc_units_page_new                  (void);
 /* Uses @station's profile, DAK, store, station secret (to rebuild a
  * product label's PIN) and printer (for reprints), shared with the page

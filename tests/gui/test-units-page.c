@@ -12,6 +12,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "sc-core.h"
 #include "sc-gui-test.h"
 #include "sc-label-preview.h"
@@ -361,8 +363,10 @@ test_search_shows_unit (Fixture       *f,
   g_assert_cmpstr (label_text (f->page, "puk_value"), ==, record->puk);
   g_assert_cmpstr (label_text (f->page, "key_sha_value"), ==, record->public_key_sha256);
   g_assert_cmpstr (label_text (f->page, "cert_serial_value"), ==, record->cert_serial);
-  g_assert_nonnull (strstr (label_text (f->page, "cert_subject_value"), PASS_SERIAL));
-  g_assert_nonnull (strstr (label_text (f->page, "cert_subject_value"), "DeviceTypeId = TRAININGDEVICE"));
+  /* The subject, attribute by attribute, with the OIDs of the FFS arc. */
+  g_assert_nonnull (strstr (label_text (f->page, "cert_subject_value"), "DSN (1.3.6.1.4.1.4843.1.1): " PASS_SERIAL));
+  g_assert_nonnull (strstr (label_text (f->page, "cert_subject_value"),
+                            "DeviceTypeId (1.3.6.1.4.1.4843.1.3): TRAININGDEVICE"));
   g_assert_nonnull (strstr (label_text (f->page, "cert_validity_value"), " to "));
   g_assert_true (gtk_widget_has_css_class (child (f->page, "chain_value"), "success"));
   g_assert_cmpstr (label_text (f->page, "dak_value"), ==, record->dak);
@@ -439,7 +443,7 @@ test_recent_list (Fixture       *f,
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, PASS_SERIAL);
 
   /* And back. */
-  gtk_widget_activate_action (GTK_WIDGET (f->page), "units.show-recent", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (f->page), "units.show-list", NULL);
   g_assert_true (sc_gui_test_wait (page_idle, f->page, TIMEOUT_S));
   g_assert_cmpstr (content (f), ==, "recent");
   g_assert_null (sc_units_page_get_serial (f->page));
@@ -676,12 +680,449 @@ test_failed_unit (Fixture       *f,
   g_assert_cmpuint (prints->len, ==, 0);
 }
 
+/* -------------------------------------------------------- the unit's audit */
+
+static void
+test_audit_entries (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *list = child (f->page, "audit_list");
+  GtkListBoxRow *row;
+  guint n_before;
+
+  entries = sc_store_list_audit (station->store, PASS_SERIAL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, >, 5);
+
+  search (f, PASS_SERIAL);
+  /* Every entry about the serial, in the log's order, with its details. */
+  g_assert_cmpuint (count_rows (list, "sc-audit-row"), ==, entries->len);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      ScAuditEntry *e = entries->pdata[i];
+
+      row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), (int) i);
+      g_assert_cmpstr (g_object_get_data (G_OBJECT (row), "sc-action"), ==, e->action);
+      if (e->details != NULL)
+        g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), e->details));
+    }
+  row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), 0);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "Run started");
+  g_assert_nonnull (find_row (list, "Certificate issued"));
+  g_assert_nonnull (find_row (list, "State changed to complete"));
+  n_before = entries->len;
+
+  /* A reprint is in the log, with its reason, as soon as the page shows it. */
+  gtk_widget_activate_action (GTK_WIDGET (f->page), "units.reprint", "(ss)", "package", "Damaged: torn");
+  g_assert_true (sc_gui_test_wait (page_idle, f->page, TIMEOUT_S));
+  g_assert_cmpuint (count_rows (list, "sc-audit-row"), ==, n_before + 2);
+  /* The newest two: the reprint journaled, then the printer took it. */
+  row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), (int) n_before);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "Label reprint sent to the printer");
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "reason: Damaged: torn"));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), g_get_user_name ()));
+  row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), (int) n_before + 1);
+  g_assert_cmpstr (g_object_get_data (G_OBJECT (row), "sc-action"), ==, "printed");
+
+  /* The failed unit's log has its failure, and no certificate. */
+  search (f, FAIL_SERIAL);
+  g_assert_nonnull (find_row (list, "State changed to failed"));
+  g_assert_null (find_row (list, "Certificate issued"));
+}
+
+/* ------------------------------------------------------------ the filter */
+
+static char *
+day (int days_from_today)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) then = g_date_time_add_days (now, days_from_today);
+
+  return g_date_time_format (then, "%Y-%m-%d");
+}
+
+static void
+filter (Fixture    *f,
+        const char *from,
+        const char *to,
+        const char *result)
+{
+  gtk_widget_activate_action (GTK_WIDGET (f->page), "units.filter", "(sss)", from, to, result);
+  g_assert_true (sc_gui_test_wait (page_idle, f->page, TIMEOUT_S));
+}
+
+/* The serials listed, top to bottom, joined by spaces. */
+static char *
+listed (Fixture *f)
+{
+  GtkWidget *list = child (f->page, "recent_list");
+  GString *out = g_string_new (NULL);
+  GtkListBoxRow *row;
+
+  if (g_str_equal (content (f), "empty"))
+    return g_string_free (out, FALSE);
+  g_assert_cmpstr (content (f), ==, "recent");
+  for (int i = 0; (row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), i)) != NULL; i++)
+    g_string_append_printf (out, "%s%s", i ? " " : "", adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)));
+  return g_string_free (out, FALSE);
+}
+
+#define assert_listed(f, expected) \
+  G_STMT_START { g_autofree char *l_ = listed (f); g_assert_cmpstr (l_, ==, (expected)); } G_STMT_END
+
+static char *
+property (Fixture    *f,
+          const char *name)
+{
+  char *value = NULL;
+
+  g_object_get (f->page, name, &value, NULL);
+  return value;
+}
+
+static void
+test_filter_range (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *today = day (0);
+  g_autofree char *week_ago = day (-6);
+  g_autofree char *yesterday = day (-1);
+  g_autofree char *tomorrow = day (1);
+  g_autofree char *from = property (f, "from");
+  g_autofree char *to = property (f, "to");
+  g_autofree char *title = NULL;
+  GtkWidget *group = child (f->page, "list_group");
+
+  /* The last week at first, today included, every result. */
+  g_assert_cmpstr (from, ==, week_ago);
+  g_assert_cmpstr (to, ==, today);
+  assert_listed (f, FAIL_SERIAL " " OTHER_SERIAL " " PASS_SERIAL);
+  g_assert_true (gtk_widget_get_visible (child (f->page, "filter_bar")));
+
+  /* Today only: all three; the title names the day as the locale writes it. */
+  filter (f, today, today, "any");
+  assert_listed (f, FAIL_SERIAL " " OTHER_SERIAL " " PASS_SERIAL);
+  {
+    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+    g_autofree char *written = g_date_time_format (now, "%x");
+
+    title = g_strdup_printf ("Units of %s", written);
+    g_assert_cmpstr (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (group)), ==, title);
+    g_assert_cmpstr (gtk_menu_button_get_label (GTK_MENU_BUTTON (child (f->page, "from_button"))), ==, written);
+  }
+
+  /* Days that end before today, or start after it: none. */
+  filter (f, week_ago, yesterday, "any");
+  assert_listed (f, "");
+  g_assert_cmpstr (content (f), ==, "empty");
+  filter (f, tomorrow, "", "any");
+  assert_listed (f, "");
+  /* Open at either end. */
+  filter (f, "", today, "any");
+  assert_listed (f, FAIL_SERIAL " " OTHER_SERIAL " " PASS_SERIAL);
+  filter (f, today, "", "any");
+  assert_listed (f, FAIL_SERIAL " " OTHER_SERIAL " " PASS_SERIAL);
+  g_clear_pointer (&to, g_free);
+  to = property (f, "to");
+  g_assert_cmpstr (to, ==, "");
+  g_assert_cmpstr (gtk_menu_button_get_label (GTK_MENU_BUTTON (child (f->page, "to_button"))), ==, "Any day");
+
+  /* A day picked in a calendar filters the same way. */
+  {
+    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+    g_autoptr(GDateTime) earlier = g_date_time_add_days (now, -3);
+
+    gtk_calendar_select_day (GTK_CALENDAR (child (f->page, "to_calendar")), earlier);
+    g_assert_true (sc_gui_test_wait (page_idle, f->page, TIMEOUT_S));
+    assert_listed (f, "");
+    g_clear_pointer (&to, g_free);
+    to = property (f, "to");
+    g_free (yesterday);
+    yesterday = day (-3);
+    g_assert_cmpstr (to, ==, yesterday);
+    /* The first day (today) was after it: it moved along. */
+    g_clear_pointer (&from, g_free);
+    from = property (f, "from");
+    g_assert_cmpstr (from, ==, yesterday);
+  }
+
+  /* From a unit's page, a filter goes back to the list. */
+  filter (f, week_ago, today, "any");
+  search (f, PASS_SERIAL);
+  g_assert_false (gtk_widget_get_visible (child (f->page, "filter_bar")));
+  filter (f, week_ago, today, "failed");
+  assert_listed (f, FAIL_SERIAL);
+  g_assert_null (sc_units_page_get_serial (f->page));
+}
+
+static void
+test_filter_result (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *today = day (0);
+  g_autoptr(ScUnitRecord) started = NULL;
+  g_autoptr(ScUnitRecord) pending = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *result = NULL;
+  GtkWidget *dropdown = child (f->page, "result_dropdown");
+  gint64 print_id;
+
+  /* Two runs that stopped: one after its start, one in the middle of a
+   * print (its label may or may not exist). */
+  started = sc_store_begin_unit (station->store, sc_profile_get_device_type_id (station->profile), "TRN1",
+                                 "GUIUNITSWIP00001", "gui-test", "qa", NULL, &error);
+  g_assert_no_error (error);
+  pending = sc_store_begin_unit (station->store, sc_profile_get_device_type_id (station->profile), "TRN1",
+                                 "GUIUNITSPEND0001", "gui-test", "qa", NULL, &error);
+  g_assert_no_error (error);
+  print_id = sc_store_begin_print (station->store, pending->id, SC_LABEL_KIND_PRODUCT, FALSE, NULL, "file", "qa",
+                                   &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (print_id, >, 0);
+
+  filter (f, today, today, "passed");
+  assert_listed (f, OTHER_SERIAL " " PASS_SERIAL);
+  g_assert_cmpuint (gtk_drop_down_get_selected (GTK_DROP_DOWN (dropdown)), ==, SC_UNIT_RESULT_PASSED);
+  filter (f, today, today, "failed");
+  assert_listed (f, FAIL_SERIAL);
+  filter (f, today, today, "in-progress");
+  assert_listed (f, "GUIUNITSPEND0001 GUIUNITSWIP00001");
+  filter (f, today, today, "print-pending");
+  assert_listed (f, "GUIUNITSPEND0001");
+  g_assert_nonnull (strstr (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (child (f->page,
+                                                                                                "list_group"))),
+                            "Print pending: 1 unit, newest first."));
+
+  /* The drop-down asks for the same. */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), SC_UNIT_RESULT_FAILED);
+  g_assert_true (sc_gui_test_wait (page_idle, f->page, TIMEOUT_S));
+  assert_listed (f, FAIL_SERIAL);
+  result = property (f, "result");
+  g_assert_cmpstr (result, ==, "failed");
+
+  /* Typing still narrows what is listed. */
+  filter (f, today, today, "any");
+  gtk_editable_set_text (GTK_EDITABLE (child (f->page, "search_entry")), "wip");
+  g_signal_emit_by_name (child (f->page, "search_entry"), "search-changed");
+  g_assert_true (gtk_widget_get_child_visible (find_row (child (f->page, "recent_list"), "GUIUNITSWIP00001")));
+  g_assert_false (gtk_widget_get_child_visible (find_row (child (f->page, "recent_list"), PASS_SERIAL)));
+
+  /* The pending print is finished, as a person who found it would; the
+   * started run is left as it is: it belongs to this live process. */
+  g_assert_true (sc_store_finish_print (station->store, print_id, FALSE, &error));
+  g_assert_no_error (error);
+  filter (f, today, today, "print-pending");
+  assert_listed (f, "");
+}
+
+/* Each refusal leaves the filter as it was, and says why. */
+static void
+assert_filter_refused (Fixture    *f,
+                       const char *from,
+                       const char *to,
+                       const char *result)
+{
+  g_autofree char *from_before = property (f, "from");
+  g_autofree char *to_before = property (f, "to");
+  g_autofree char *result_before = property (f, "result");
+  g_autofree char *from_after = NULL;
+  g_autofree char *to_after = NULL;
+  g_autofree char *result_after = NULL;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->page), "units.filter", "(sss)", from, to, result);
+  g_assert_false (sc_units_page_get_busy (f->page));
+  from_after = property (f, "from");
+  to_after = property (f, "to");
+  result_after = property (f, "result");
+  g_assert_cmpstr (from_after, ==, from_before);
+  g_assert_cmpstr (to_after, ==, to_before);
+  g_assert_cmpstr (result_after, ==, result_before);
+  g_assert_cmpstr (content (f), ==, "recent");
+}
+
+static void
+test_filter_bad_day (Fixture       *f,
+                     gconstpointer  data)
+{
+  assert_filter_refused (f, "2026-13-01", "", "any");
+  assert_filter_refused (f, "", "2026-02-30", "any");
+  assert_filter_refused (f, "28.11.2026", "", "any");
+  assert_filter_refused (f, "2026-11-28T00:00", "", "any");
+}
+
+static void
+test_filter_reversed (Fixture       *f,
+                      gconstpointer  data)
+{
+  assert_filter_refused (f, "2026-11-28", "2026-11-27", "any");
+}
+
+static void
+test_filter_bad_result (Fixture       *f,
+                        gconstpointer  data)
+{
+  assert_filter_refused (f, "", "", "complete");
+  assert_filter_refused (f, "", "", "");
+}
+
+/* ------------------------------------------------------------ the manifest */
+
+/* "serial|puk|certificate_serial" per unit, as Python's csv or json reads
+ * the file. */
+static char *
+read_manifest (const char *path,
+               gboolean    json)
+{
+  const char *script = json
+    ? "import json,sys\nfor u in json.load(open(sys.argv[1])): print(u['serial']+'|'+u['puk']+'|'+u['certificate_serial'])\n"
+    : "import csv,sys\nfor u in csv.DictReader(open(sys.argv[1],newline='')): print(u['serial']+'|'+u['puk']+'|'+u['certificate_serial'])\n";
+  const char *argv[] = { "/usr/bin/python3", "-c", script, path, NULL };
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return out;
+}
+
+/* What the store says the manifest must hold: its complete units started
+ * today, oldest first. */
+static char *
+expected_manifest (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) midnight = g_date_time_new_local (g_date_time_get_year (now), g_date_time_get_month (now),
+                                                         g_date_time_get_day_of_month (now), 0, 0, 0);
+  g_autoptr(GPtrArray) units = NULL;
+  g_autoptr(GError) error = NULL;
+  GString *out = g_string_new (NULL);
+
+  units = sc_store_list_units (station->store, g_date_time_to_unix (midnight) * G_USEC_PER_SEC, 0, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < units->len; i++)
+    {
+      ScUnitRecord *u = units->pdata[i];
+
+      if (u->state == SC_UNIT_COMPLETE)
+        g_string_append_printf (out, "%s|%s|%s\n", u->serial, u->puk, u->cert_serial);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_export (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autofree char *today = day (0);
+  g_autofree char *expected = expected_manifest ();
+  g_autofree char *dir = g_build_filename (data_home, "exports", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  /* Two complete units today, PASS before OTHER. */
+  g_assert_true (g_str_has_prefix (expected, PASS_SERIAL "|"));
+  g_assert_nonnull (strstr (expected, "\n" OTHER_SERIAL "|"));
+  g_assert_null (strstr (expected, FAIL_SERIAL));
+
+  filter (f, today, today, "any");
+  for (guint i = 0; i < 2; i++)
+    {
+      gboolean json = i == 1;
+      g_autofree char *path = g_build_filename (dir, json ? "manifest.json" : "manifest.csv", NULL);
+      g_autofree char *read = NULL;
+
+      g_autofree char *second = g_strconcat (path, ".second", NULL);
+
+      gtk_widget_activate_action (GTK_WIDGET (f->page), "units.export-file", "(ss)", json ? "json" : "csv", path);
+      g_assert_true (sc_units_page_get_busy (f->page));
+      /* One manifest at a time. */
+      gtk_widget_activate_action (GTK_WIDGET (f->page), "units.export-file", "(ss)", "csv", second);
+      g_assert_true (sc_gui_test_wait (page_idle, f->page, TIMEOUT_S));
+      read = read_manifest (path, json);
+      g_assert_cmpstr (read, ==, expected);
+      g_assert_false (g_file_test (second, G_FILE_TEST_EXISTS));
+    }
+
+  /* Days with no unit: a manifest with none. */
+  {
+    g_autofree char *path = g_build_filename (dir, "none.csv", NULL);
+    g_autofree char *contents = NULL;
+    g_autofree char *week_ago = day (-6);
+    g_autofree char *yesterday = day (-1);
+
+    filter (f, week_ago, yesterday, "any");
+    gtk_widget_activate_action (GTK_WIDGET (f->page), "units.export-file", "(ss)", "csv", path);
+    g_assert_true (sc_gui_test_wait (page_idle, f->page, TIMEOUT_S));
+    g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+    g_assert_cmpstr (contents, ==, "serial,pid,puk,certificate_serial,certificate_sha256,started,completed\n");
+  }
+}
+
+static void
+test_export_unwritable (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (data_home, "no-such-folder", "manifest.csv", NULL);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->page), "units.export-file", "(ss)", "csv", path);
+  g_assert_true (sc_gui_test_wait (page_idle, f->page, TIMEOUT_S));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  /* Nothing else changed: the list is still there. */
+  g_assert_cmpstr (content (f), ==, "recent");
+}
+
+static void
+test_export_bad_format (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (data_home, "manifest.xml", NULL);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->page), "units.export-file", "(ss)", "xml", path);
+  g_assert_false (sc_units_page_get_busy (f->page));
+  gtk_widget_activate_action (GTK_WIDGET (f->page), "units.export", "s", "xml");
+  g_assert_false (sc_units_page_get_busy (f->page));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+/* --------------------------------------------------------- translations */
+
+/* With LANGUAGE=de (the "units-page-de" test), the page speaks German;
+ * otherwise English. Either way the text comes from the catalogue. */
+static void
+test_translated (Fixture       *f,
+                 gconstpointer  data)
+{
+  const char *language = g_getenv ("LANGUAGE");
+  gboolean german = language != NULL && g_str_has_prefix (language, "de");
+  GtkWidget *dropdown = child (f->page, "result_dropdown");
+  GListModel *results = G_LIST_MODEL (gtk_drop_down_get_model (GTK_DROP_DOWN (dropdown)));
+  g_autofree char *today = day (0);
+
+  /* The .ui's strings. */
+  g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (results), SC_UNIT_RESULT_PASSED), ==,
+                   german ? "Bestanden" : "Passed");
+  /* The C code's. */
+  filter (f, today, today, "failed");
+  g_assert_nonnull (strstr (adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (child (f->page,
+                                                                                                "list_group"))),
+                            german ? "1 Gerät, neuestes zuerst." : "1 unit, newest first."));
+  search (f, PASS_SERIAL);
+  g_assert_cmpstr (label_text (f->page, "status_label"), ==, german ? "BESTANDEN" : "PASS");
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   int status;
 
+  /* The catalogues of this build, not the installed ones. */
+  if (g_getenv ("SC_TEST_LOCALEDIR") != NULL)
+    bindtextdomain (GETTEXT_PACKAGE, g_getenv ("SC_TEST_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   data_home = sc_gui_test_init (&argc, &argv);
   station = open_station ();
 
@@ -703,6 +1144,27 @@ main (int   argc,
               fixture_setup, test_verify, fixture_teardown);
   g_test_add ("/sc/units-page/failed-unit", Fixture, NULL,
               fixture_setup, test_failed_unit, fixture_teardown);
+  g_test_add ("/sc/units-page/audit-entries", Fixture, NULL,
+              fixture_setup, test_audit_entries, fixture_teardown);
+  g_test_add ("/sc/units-page/filter-range", Fixture, NULL,
+              fixture_setup, test_filter_range, fixture_teardown);
+  g_test_add ("/sc/units-page/filter-bad-day", Fixture, NULL,
+              fixture_setup, test_filter_bad_day, fixture_teardown);
+  g_test_add ("/sc/units-page/filter-reversed", Fixture, NULL,
+              fixture_setup, test_filter_reversed, fixture_teardown);
+  g_test_add ("/sc/units-page/filter-bad-result", Fixture, NULL,
+              fixture_setup, test_filter_bad_result, fixture_teardown);
+  g_test_add ("/sc/units-page/export", Fixture, NULL,
+              fixture_setup, test_export, fixture_teardown);
+  g_test_add ("/sc/units-page/export-unwritable", Fixture, NULL,
+              fixture_setup, test_export_unwritable, fixture_teardown);
+  g_test_add ("/sc/units-page/export-bad-format", Fixture, NULL,
+              fixture_setup, test_export_bad_format, fixture_teardown);
+  g_test_add ("/sc/units-page/translated", Fixture, NULL,
+              fixture_setup, test_translated, fixture_teardown);
+  /* Last: it adds units the tests above do not expect. */
+  g_test_add ("/sc/units-page/filter-result", Fixture, NULL,
+              fixture_setup, test_filter_result, fixture_teardown);
 
   status = g_test_run ();
   sc_station_free (station);
