@@ -678,6 +678,7 @@ static const struct
   { "label", cmd_label, N_("Draw a verified product or package label (PNG, PDF, SVG, ZPL)") },
   { "verify-label", cmd_verify_label, N_("Decode a label image and validate its payload") },
   { "bench-labels", cmd_bench_labels, N_("Measure payload, encode, render and decode-back per label") },
+  { "bench-dak", cmd_bench_dak, N_("Measure certificates issued per second through one DAK session") },
 };
 
 static void

@@ -401,3 +401,87 @@ cmd_bench (int    argc,
   g_print ("throughput: %.1f units/s\n", count / (wall / 1e6));
   return EXIT_OK;
 }
+
+static int
+compare_gint64 (gconstpointer a,
+                gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* Certificates issued through one DAK session, one after another: for a
+ * YubiKey, the held PC/SC session with the PIN verified before each
+ * signature. The CSRs are made before the clock starts. */
+int
+cmd_bench_dak (int    argc,
+               char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autofree char *profile_path = NULL, *dak_uri = NULL, *pin_file = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScDak) dak = NULL;
+  g_autoptr(GPtrArray) csrs = g_ptr_array_new_with_free_func ((GDestroyNotify) X509_REQ_free);
+  g_autoptr(GArray) us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autofree char *described = NULL;
+  int count = 100, status;
+  gint64 start, total;
+  const GOptionEntry entries[] = {
+    { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &profile_path, N_("Product profile (default: the embedded training profile)"), N_("FILE") },
+    { "dak", 0, 0, G_OPTION_ARG_STRING, &dak_uri, N_("The DAK, instead of the profile’s"), N_("URI") },
+    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, N_("Read the DAK PIN from FILE (mode 0600)"), N_("FILE") },
+    { "count", 'n', 0, G_OPTION_ARG_INT, &count, N_("Certificates to issue (default 100)"), N_("N") },
+    { NULL }
+  };
+
+  g_option_context_set_summary (context,
+    _("Issues N unit certificates through one DAK session and prints the time per\n"
+      "certificate (p50, p99) and, as its last line, “throughput: N signatures/s”."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!parse (context, &argc, &argv, &status))
+    return status;
+  if (argc > 1 || count < 1)
+    return usage_error (context, _("bench-dak takes --count N (at least 1) and no arguments"));
+
+  if (!(profile = load_profile (profile_path, &error)) ||
+      !(dak = cli_open_dak (profile, dak_uri, pin_file, TRUE, &error)))
+    return fail_error (error);
+
+  for (int i = 0; i < count; i++)
+    {
+      g_autoptr(EVP_PKEY) key = sc_key_generate (&error);
+      g_autofree char *serial = g_strdup_printf ("BENCHDAK%08d", i);
+      X509_REQ *csr;
+
+      if (key == NULL ||
+          !(csr = sc_csr_new (key, sc_profile_get_device_type_id (profile), serial, &error)))
+        return fail_error (error);
+      g_ptr_array_add (csrs, csr);
+    }
+
+  start = g_get_monotonic_time ();
+  for (int i = 0; i < count; i++)
+    {
+      g_autofree char *serial = g_strdup_printf ("BENCHDAK%08d", i);
+      g_autoptr(ScCertList) chain = NULL;
+      gint64 t0 = g_get_monotonic_time (), t;
+
+      chain = sc_dak_issue (dak, g_ptr_array_index (csrs, i), serial, NULL, &error);
+      if (chain == NULL)
+        return fail_error (error);
+      t = g_get_monotonic_time () - t0;
+      g_array_append_val (us, t);
+    }
+  total = g_get_monotonic_time () - start;
+  g_array_sort (us, compare_gint64);
+
+  described = sc_signer_describe (sc_dak_get_signer (dak));
+  g_print ("DAK: %s\n", described);
+  g_print ("issue: p50 %.2f ms, p99 %.2f ms over %d certificates\n",
+           g_array_index (us, gint64, us->len / 2) / 1000.0,
+           g_array_index (us, gint64, MIN (us->len - 1, us->len * 99 / 100)) / 1000.0, count);
+  g_print ("throughput: %.1f signatures/s\n", count / (total / 1e6));
+  return EXIT_OK;
+}

@@ -51,6 +51,7 @@ int cmd_dak_status   (int argc, char **argv);
 
 int cmd_bench_labels (int argc, char **argv);
 int cmd_bench        (int argc, char **argv);
+int cmd_bench_dak    (int argc, char **argv);
 int cmd_provision    (int argc, char **argv);
 int cmd_show         (int argc, char **argv);
 int cmd_list         (int argc, char **argv);
