@@ -1023,8 +1023,8 @@ result_label (ScUnitResult result)
 static char *
 format_day (GDateTime *day)
 {
-  /* The locale's own way of writing a date. */
-  return g_date_time_format (day, "%x");
+  /* As the rows write their times: the same everywhere, never ambiguous. */
+  return g_date_time_format (day, "%Y-%m-%d");
 }
 
 /* The filter's days, in words. */
@@ -1443,6 +1443,9 @@ ask_reprint (ScUnitsPage *self,
 
   self->reprint_dialog = dialog;
   gtk_window_present (GTK_WINDOW (dialog));
+  /* Keys first go to the details, where Enter reprints with the reason
+   * chosen: the whole dialog works from the keyboard. */
+  gtk_window_set_focus (GTK_WINDOW (dialog), details);
 }
 
 static void
