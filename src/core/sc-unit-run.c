@@ -161,6 +161,13 @@ struct _ScUnitRun
   char            *chain_pem;
   EVP_PKEY        *public_key;
   ScSecret        *pin;
+
+  /* Step by step: the run holds after each step until continued. */
+  GMutex           pause_lock;
+  GCond            pause_cond;
+  gboolean         pause;
+  gboolean         released;       /* a continue not yet used by a hold */
+  GCancellable    *run_cancellable;  /* borrowed, while sc_unit_run_run() works */
 };
 
 enum { PROP_0, PROP_SERIAL, PROP_CURRENT_STEP, PROP_FINISHED, PROP_PASSED, N_PROPS };
@@ -194,6 +201,8 @@ sc_unit_run_finalize (GObject *object)
   g_free (self->chain_pem);
   g_clear_pointer (&self->public_key, EVP_PKEY_free);
   g_clear_pointer (&self->pin, sc_secret_unref);
+  g_mutex_clear (&self->pause_lock);
+  g_cond_clear (&self->pause_cond);
 
   G_OBJECT_CLASS (sc_unit_run_parent_class)->finalize (object);
 }
@@ -252,6 +261,8 @@ sc_unit_run_init (ScUnitRun *self)
   self->context = g_main_context_ref_thread_default ();
   self->state = SC_UNIT_STARTED;
   self->step_records = g_array_new (FALSE, TRUE, sizeof (ScStepRecord));
+  g_mutex_init (&self->pause_lock);
+  g_cond_init (&self->pause_cond);
 }
 
 ScUnitRun *
@@ -277,6 +288,28 @@ sc_unit_run_set_override (ScUnitRun  *self,
 
   g_free (self->override_reason);
   self->override_reason = g_strdup (reason);
+}
+
+void
+sc_unit_run_set_pause (ScUnitRun *self,
+                       gboolean   pause)
+{
+  g_return_if_fail (SC_IS_UNIT_RUN (self));
+
+  g_mutex_lock (&self->pause_lock);
+  self->pause = !!pause;
+  g_mutex_unlock (&self->pause_lock);
+}
+
+void
+sc_unit_run_continue (ScUnitRun *self)
+{
+  g_return_if_fail (SC_IS_UNIT_RUN (self));
+
+  g_mutex_lock (&self->pause_lock);
+  self->released = TRUE;
+  g_cond_broadcast (&self->pause_cond);
+  g_mutex_unlock (&self->pause_lock);
 }
 
 const char *sc_unit_run_get_serial (ScUnitRun *self) { g_return_val_if_fail (SC_IS_UNIT_RUN (self), NULL); return self->serial; }
@@ -387,6 +420,53 @@ step_begin (ScUnitRun *self,
   emit (self, STEP_STARTED, step, TRUE, 0, NULL);
 }
 
+static void
+hold_cancelled_cb (GCancellable *cancellable,
+                   gpointer      data)
+{
+  ScUnitRun *self = data;
+
+  g_mutex_lock (&self->pause_lock);
+  g_cond_broadcast (&self->pause_cond);
+  g_mutex_unlock (&self->pause_lock);
+}
+
+/* Step by step: holds after a step until sc_unit_run_continue(). A run
+ * cancelled while held stops there. */
+static gboolean
+hold_after_step (ScUnitRun  *self,
+                 ScStep      step,
+                 GError    **error)
+{
+  GCancellable *cancellable = self->run_cancellable;
+  gboolean held;
+  gulong handler;
+
+  if (step == SC_N_STEPS - 1)
+    return TRUE;
+
+  /* Connected before the lock: an already cancelled cancellable calls
+   * back at once, and the callback takes the lock. */
+  handler = cancellable ? g_cancellable_connect (cancellable, G_CALLBACK (hold_cancelled_cb), self, NULL) : 0;
+  g_mutex_lock (&self->pause_lock);
+  held = self->pause;
+  while (held && !self->released && !g_cancellable_is_cancelled (cancellable))
+    g_cond_wait (&self->pause_cond, &self->pause_lock);
+  self->released = FALSE;
+  g_mutex_unlock (&self->pause_lock);
+  if (handler != 0)
+    g_cancellable_disconnect (cancellable, handler);
+
+  if (held && g_cancellable_is_cancelled (cancellable))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                   _("The run was stopped while it waited after the %s step; scan the unit again to go on"),
+                   steps[step].name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 step_end (ScUnitRun  *self,
           ScStep      step,
@@ -414,7 +494,7 @@ step_end (ScUnitRun  *self,
       return FALSE;
     }
   crash_hook (step, "after");
-  return TRUE;
+  return hold_after_step (self, step, error);
 }
 
 static void
@@ -979,7 +1059,9 @@ sc_unit_run_run (ScUnitRun     *self,
   g_return_val_if_fail (SC_IS_UNIT_RUN (self), FALSE);
   g_return_val_if_fail (!self->finished, FALSE);
 
+  self->run_cancellable = cancellable;
   ok = run_steps (self, cancellable, &local_error);
+  self->run_cancellable = NULL;
 
   if (!ok && self->record != NULL)
     {

@@ -99,6 +99,19 @@ gint64       sc_unit_run_get_step_time  (ScUnitRun           *self,
 const char  *sc_unit_run_get_payload    (ScUnitRun           *self,
                                          ScLabelKind          kind);
 
+/* Step by step (training): with @pause set, a run working in another
+ * thread than its main context holds after each step that succeeded (its
+ * step-finished signal already queued) until sc_unit_run_continue() is
+ * called, or until its cancellable is cancelled, which stops the run.
+ * No pause after the last step. Unset while paused, the run still waits
+ * for one continue. Never set it on a run working on its own main context:
+ * nothing could continue it. */
+void         sc_unit_run_set_pause      (ScUnitRun           *self,
+                                         gboolean             pause);
+/* Releases a run held after a step; a continue given before the run has
+ * reached its hold is kept for that hold. */
+void         sc_unit_run_continue       (ScUnitRun           *self);
+
 gboolean     sc_unit_run_run            (ScUnitRun           *self,
                                          GCancellable        *cancellable,
                                          GError             **error);
