@@ -1,0 +1,481 @@
+/* test-yubikey-signer.c: the YubiKey DAK through real libykpiv and a real
+ * pcscd, against the virtual YubiKeys run-with-cards.sh starts
+ *
+ * The environment (set by run-with-cards.sh):
+ *   SC_YK_DIR          a training hierarchy whose dak.key is on card A
+ *   SC_YK_SERIAL       card A's serial; SC_YK_READER its reader
+ *   SC_YK_CARD_PID     card A's process (SIGUSR1 pulls it out, SIGUSR2 back)
+ *   SC_YK_PIN_FILE     card A's PIN
+ *   SC_YK_OTHER_SERIAL card B: a DAK of another product (DeviceTypeId)
+ *   VYK_PCSC           the harness's PC/SC client, to wait for pcscd
+ *
+ * The tests run in order and share card A: the PIN tests come last, as
+ * they end with its PIN blocked.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "sc-core.h"
+
+static const char *dir;
+static guint32 serial_a, serial_b;
+static char *chain_path;
+static ScProfile *profile;
+
+static guint32
+env_serial (const char *name)
+{
+  const char *value = g_getenv (name);
+  guint64 v = 0;
+
+  g_assert_nonnull (value);
+  g_assert_true (g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT32, &v, NULL));
+  return (guint32) v;
+}
+
+static ScSecret *
+right_pin (void)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_get_contents (g_getenv ("SC_YK_PIN_FILE"), &text, NULL, &error));
+  g_strchomp (text);
+  return sc_secret_new_from_string (text);
+}
+
+static ScDak *
+open_dak (guint32 serial)
+{
+  g_autoptr(ScSigner) signer = NULL;
+  g_autoptr(GError) error = NULL;
+  ScDak *dak;
+
+  signer = sc_yubikey_signer_new (serial, SC_YUBIKEY_DEFAULT_SLOT, chain_path, &error);
+  g_assert_no_error (error);
+  dak = sc_dak_new (profile, signer, &error);
+  g_assert_no_error (error);
+  return dak;
+}
+
+static X509_REQ *
+make_csr (const char *dsn)
+{
+  g_autoptr(EVP_PKEY) key = sc_key_generate (NULL);
+  g_autoptr(GError) error = NULL;
+  X509_REQ *req = sc_csr_new (key, sc_profile_get_device_type_id (profile), dsn, &error);
+
+  g_assert_no_error (error);
+  return req;
+}
+
+/* Issues one certificate and checks the chain to the profile's anchor. */
+static gboolean
+issue_one (ScDak       *dak,
+           const char  *dsn,
+           GError     **error)
+{
+  g_autoptr(X509_REQ) req = make_csr (dsn);
+  g_autoptr(ScCertList) chain = sc_dak_issue (dak, req, dsn, NULL, error);
+  g_autoptr(GError) verify_error = NULL;
+
+  if (chain == NULL)
+    return FALSE;
+  g_assert_true (sc_chain_verify (chain, sc_dak_get_trust_anchor (dak), sc_profile_get_device_type_id (profile), dsn,
+                                  time (NULL), &verify_error));
+  g_assert_no_error (verify_error);
+  return TRUE;
+}
+
+static void
+wait_card (const char *what)
+{
+  const char *argv[] = { g_getenv ("VYK_PCSC"), "--timeout", "15000", what, g_getenv ("SC_YK_READER"), NULL };
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_assert_nonnull (argv[0]);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                               &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+}
+
+static void
+card_signal (int sig)
+{
+  g_assert_cmpint (kill ((pid_t) env_serial ("SC_YK_CARD_PID"), sig), ==, 0);
+  wait_card (sig == SIGUSR1 ? "wait-empty" : "wait-card");
+}
+
+static ScSignerStatus *
+status_of (ScDak *dak)
+{
+  return sc_signer_get_status (sc_dak_get_signer (dak));
+}
+
+static void
+test_status (void)
+{
+  g_autoptr(ScDak) dak = open_dak (serial_a);
+  g_autoptr(ScSignerStatus) st = status_of (dak);
+  g_autofree char *text = sc_signer_describe (sc_dak_get_signer (dak));
+
+  g_assert_true (st->present);
+  g_assert_true (st->needs_pin);
+  g_assert_false (st->unlocked);
+  g_assert_cmpint (st->pin_retries, ==, 3);
+  g_assert_true (g_str_has_prefix (st->reader, "Yubico"));
+  g_assert_cmpstr (st->reader, ==, g_getenv ("SC_YK_READER"));
+  g_assert_cmpuint (g_ascii_strtoull (st->token_serial, NULL, 10), ==, serial_a);
+  g_assert_cmpstr (st->firmware, ==, "5.4.3");
+  g_assert_cmpstr (st->slot, ==, "9c");
+  g_assert_nonnull (strstr (text, "PIV slot 9c"));
+}
+
+/* Locked until a PIN is given; then units sign one after another on the
+ * same session. */
+static void
+test_sign (void)
+{
+  g_autoptr(ScDak) dak = open_dak (serial_a);
+  g_autoptr(ScSecret) pin = right_pin ();
+  g_autoptr(ScSignerStatus) st = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (issue_one (dak, "YKLOCKED0000001", &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_LOCKED);
+  g_clear_error (&error);
+
+  g_assert_true (sc_signer_unlock (sc_dak_get_signer (dak), pin, NULL, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 5; i++)
+    {
+      g_autofree char *dsn = g_strdup_printf ("YKSIGN%09d", i);
+
+      g_assert_true (issue_one (dak, dsn, &error));
+      g_assert_no_error (error);
+    }
+  st = status_of (dak);
+  g_assert_true (st->unlocked);
+  g_assert_cmpint (st->pin_retries, ==, 3);
+
+  /* Lock wipes the PIN: the next signature needs it again. */
+  sc_signer_lock (sc_dak_get_signer (dak));
+  g_clear_pointer (&st, sc_signer_status_free);
+  st = status_of (dak);
+  g_assert_true (st->present);
+  g_assert_false (st->unlocked);
+  g_assert_false (issue_one (dak, "YKLOCKED0000002", &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_LOCKED);
+}
+
+typedef struct
+{
+  ScDak *dak;
+  int    index;
+  int    ok;
+} Worker;
+
+static gpointer
+worker_run (gpointer data)
+{
+  Worker *w = data;
+
+  for (int i = 0; i < 8; i++)
+    {
+      g_autofree char *dsn = g_strdup_printf ("YKTHREAD%02d%05d", w->index, i);
+      g_autoptr(GError) error = NULL;
+
+      if (issue_one (w->dak, dsn, &error))
+        w->ok++;
+      else
+        g_test_message ("thread %d: %s", w->index, error->message);
+    }
+  return NULL;
+}
+
+static gpointer
+poller_run (gpointer data)
+{
+  Worker *w = data;
+
+  /* A status panel asking while units sign: its SELECT and VERIFY must
+   * never land between a signature's VERIFY and the signature. */
+  while (!g_atomic_int_get (&w->ok))
+    {
+      g_autoptr(ScSignerStatus) st = sc_signer_get_status (sc_dak_get_signer (w->dak));
+
+      g_assert_true (st->present);
+      w->index++;
+    }
+  return NULL;
+}
+
+/* Four threads signing at once while a fifth polls the status: the signer
+ * serialises the token, so every VERIFY stays adjacent to its signature
+ * (slot 9c's PIN-always policy) and every certificate verifies. */
+static void
+test_threads (void)
+{
+  g_autoptr(ScDak) dak = open_dak (serial_a);
+  g_autoptr(ScSecret) pin = right_pin ();
+  g_autoptr(GError) error = NULL;
+  Worker workers[4], poller = { NULL, 0, 0 };
+  GThread *threads[4], *poll_thread;
+
+  g_assert_true (sc_signer_unlock (sc_dak_get_signer (dak), pin, NULL, &error));
+  g_assert_no_error (error);
+  poller.dak = dak;
+  poll_thread = g_thread_new ("status", poller_run, &poller);
+  for (int i = 0; i < 4; i++)
+    {
+      workers[i] = (Worker) { dak, i, 0 };
+      threads[i] = g_thread_new ("signer", worker_run, &workers[i]);
+    }
+  for (int i = 0; i < 4; i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_cmpint (workers[i].ok, ==, 8);
+    }
+  g_atomic_int_set (&poller.ok, 1);
+  g_thread_join (poll_thread);
+  g_test_message ("%d status polls while 32 certificates were signed", poller.index);
+  g_assert_cmpint (poller.index, >, 0);
+}
+
+/* Two tokens plugged in: the one with the profile's serial is used; the
+ * other holds another product's DAK and is refused by name. */
+static void
+test_select_by_serial (void)
+{
+  g_autoptr(ScSigner) other = NULL;
+  g_autoptr(ScSigner) stranger = NULL;
+  g_autoptr(ScSignerStatus) st = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScDak) dak = open_dak (serial_a);
+
+  st = status_of (dak);
+  g_assert_cmpuint (g_ascii_strtoull (st->token_serial, NULL, 10), ==, serial_a);
+
+  other = sc_yubikey_signer_new (serial_b, SC_YUBIKEY_DEFAULT_SLOT, chain_path, &error);
+  g_assert_null (other);
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_WRONG_PRODUCT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "OTHERPRODUCT01"));
+  g_clear_error (&error);
+
+  /* A serial nobody has plugged in: the signer opens (the status panel
+   * shows it absent) and says what to plug in when asked to sign. */
+  stranger = sc_yubikey_signer_new (serial_a + serial_b, SC_YUBIKEY_DEFAULT_SLOT, chain_path, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&st, sc_signer_status_free);
+  st = sc_signer_get_status (stranger);
+  g_assert_false (st->present);
+
+  /* A slot without a certificate on the right token. */
+  other = sc_yubikey_signer_new (serial_a, 0x9a, chain_path, &error);
+  g_assert_null (other);
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN);
+  g_assert_nonnull (strstr (error->message, "slot 9a"));
+}
+
+/* Pulled out between the PIN and the signature: "token lost", nothing
+ * issued, the unit's record says the signature failed, and after the token
+ * is back and the PIN given again, the next unit signs. */
+static void
+test_token_lost (void)
+{
+  g_autofree char *work = g_dir_make_tmp ("sc-yk-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (work, "station.db", NULL);
+  g_autofree char *store_uri = g_strconcat ("sqlite://", db, NULL);
+  g_autofree char *key_path = g_build_filename (work, "station.key", NULL);
+  g_autofree char *labels = g_build_filename (work, "labels", NULL);
+  g_autofree char *printer_uri = g_filename_to_uri (labels, NULL, NULL);
+  g_autoptr(ScDak) dak = open_dak (serial_a);
+  g_autoptr(ScSecret) pin = right_pin ();
+  g_autoptr(ScStore) store = NULL;
+  g_autoptr(ScStationSecret) secret = NULL;
+  g_autoptr(ScPrinter) printer = NULL;
+  g_autoptr(ScStation) station = NULL;
+  g_autoptr(ScUnitRun) lost = NULL, again = NULL;
+  g_autoptr(ScSignerStatus) st = NULL;
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(GError) error = NULL;
+  ScReconciliation r;
+
+  g_assert_cmpint (g_mkdir (labels, 0700), ==, 0);
+  store = sc_store_open (store_uri, &error);
+  g_assert_no_error (error);
+  secret = sc_station_secret_load (key_path, &error);
+  g_assert_no_error (error);
+  printer = sc_printer_open (printer_uri, &error);
+  g_assert_no_error (error);
+  station = sc_station_new (profile, dak, store, secret, printer, NULL, "test");
+
+  g_assert_true (sc_signer_unlock (sc_dak_get_signer (dak), pin, NULL, &error));
+  g_assert_no_error (error);
+  card_signal (SIGUSR1);
+
+  lost = sc_unit_run_new (station, "YKLOSTUNIT00001");
+  g_assert_false (sc_unit_run_run (lost, NULL, &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST);
+  g_assert_nonnull (strstr (error->message, "DAK token lost"));
+  g_clear_error (&error);
+
+  unit = sc_store_find_unit (store, sc_profile_get_device_type_id (profile), "YKLOSTUNIT00001", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (unit->state, ==, SC_UNIT_FAILED);
+  g_assert_null (unit->cert_serial);
+  g_assert_true (sc_store_reconcile (store, &r, &error));
+  g_assert_cmpuint (r.signatures, ==, 0);
+  g_assert_cmpuint (r.signatures_pending, ==, 0);
+  g_assert_cmpuint (r.signatures_failed, ==, 1);
+
+  st = status_of (dak);
+  g_assert_false (st->present);
+  g_assert_false (st->unlocked);
+  g_clear_pointer (&st, sc_signer_status_free);
+
+  card_signal (SIGUSR2);
+  st = status_of (dak);
+  g_assert_true (st->present);
+  g_assert_false (st->unlocked);   /* a token that came back needs its PIN again */
+
+  again = sc_unit_run_new (station, "YKLOSTUNIT00001");
+  g_assert_false (sc_unit_run_run (again, NULL, &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_LOCKED);
+  g_clear_error (&error);
+  g_clear_object (&again);
+
+  g_assert_true (sc_signer_unlock (sc_dak_get_signer (dak), pin, NULL, &error));
+  g_assert_no_error (error);
+  again = sc_unit_run_new (station, "YKLOSTUNIT00001");
+  g_assert_true (sc_unit_run_run (again, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sc_store_reconcile (store, &r, &error));
+  g_assert_cmpuint (r.signatures, ==, 1);
+  g_assert_cmpuint (r.units_complete, ==, 1);
+
+  g_clear_pointer (&station, sc_station_free);
+  g_clear_object (&store);
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", work);
+    g_assert_cmpint (system (cmd), ==, 0);
+  }
+}
+
+static void
+expect_tries (ScDak *dak,
+              int    tries)
+{
+  g_autoptr(ScSignerStatus) st = status_of (dak);
+
+  g_assert_cmpint (st->pin_retries, ==, tries);
+}
+
+/* A wrong PIN costs one try and says how many remain; a right one resets
+ * the counter; with one try left nothing is sent; blocked is blocked. */
+static void
+test_pin (void)
+{
+  g_autoptr(ScDak) dak = open_dak (serial_a);
+  g_autoptr(ScSecret) pin = right_pin ();
+  g_autoptr(ScSecret) wrong = sc_secret_new_from_string ("000000");
+  g_autoptr(ScSecret) short_pin = sc_secret_new_from_string ("123");
+  g_autoptr(GError) error = NULL;
+  ScSigner *signer = sc_dak_get_signer (dak);
+  const char *argv[] = { "yubico-piv-tool", "-r", g_getenv ("SC_YK_READER"), "-a", "verify-pin", "-P", "999999",
+                         NULL };
+  int status = 0;
+
+  expect_tries (dak, 3);
+  g_assert_false (sc_signer_unlock (signer, short_pin, NULL, &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG);
+  g_clear_error (&error);
+  expect_tries (dak, 3);   /* a malformed PIN never reaches the card */
+
+  g_assert_false (sc_signer_unlock (signer, wrong, NULL, &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG);
+  g_assert_nonnull (strstr (error->message, "2 tries are left"));
+  g_clear_error (&error);
+  expect_tries (dak, 2);
+
+  g_assert_true (sc_signer_unlock (signer, pin, NULL, &error));
+  g_assert_no_error (error);
+  expect_tries (dak, 3);
+  sc_signer_lock (signer);
+
+  g_assert_false (sc_signer_unlock (signer, wrong, NULL, &error));
+  g_clear_error (&error);
+  g_assert_false (sc_signer_unlock (signer, wrong, NULL, &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG);
+  g_assert_nonnull (strstr (error->message, "1 try is left"));
+  g_clear_error (&error);
+  expect_tries (dak, 1);
+
+  /* Even the right PIN is not sent with one try left. */
+  g_assert_false (sc_signer_unlock (signer, pin, NULL, &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_LAST_RETRY);
+  g_assert_nonnull (strstr (error->message, "will not spend it"));
+  g_clear_error (&error);
+  expect_tries (dak, 1);
+  g_assert_false (sc_signer_unlock (signer, wrong, NULL, &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_LAST_RETRY);
+  g_clear_error (&error);
+  expect_tries (dak, 1);
+
+  /* Someone else spends it with Yubico's tool: the console says blocked. */
+  sc_signer_lock (signer);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  expect_tries (dak, 0);
+  g_assert_false (sc_signer_unlock (signer, pin, NULL, &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_BLOCKED);
+  g_assert_nonnull (strstr (error->message, "blocked"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *profile_path = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+
+  dir = g_getenv ("SC_YK_DIR");
+  if (dir == NULL || g_getenv ("PCSCLITE_CSOCK_NAME") == NULL)
+    {
+      g_test_skip ("run through run-with-cards.sh, which starts pcscd and the virtual YubiKeys");
+      return g_test_run ();
+    }
+  serial_a = env_serial ("SC_YK_SERIAL");
+  serial_b = env_serial ("SC_YK_OTHER_SERIAL");
+  chain_path = g_build_filename (dir, "dak-chain.pem", NULL);
+  profile_path = g_build_filename (dir, "product.profile", NULL);
+  profile = sc_profile_new_from_file (profile_path, &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/yubikey/status", test_status);
+  g_test_add_func ("/yubikey/sign", test_sign);
+  g_test_add_func ("/yubikey/threads", test_threads);
+  g_test_add_func ("/yubikey/select-by-serial", test_select_by_serial);
+  g_test_add_func ("/yubikey/token-lost", test_token_lost);
+  g_test_add_func ("/yubikey/pin", test_pin);
+
+  ret = g_test_run ();
+  g_clear_object (&profile);
+  g_free (chain_path);
+  return ret;
+}
