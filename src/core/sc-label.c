@@ -28,6 +28,14 @@
 #define PLACEHOLDER_ICON "/org/setupconsole/SetupConsole/core/ffs-icon-placeholder.svg"
 #define TRAINING_TEXT "TRAINING - NOT VALID FOR FFS"
 
+/* The calibration label: its symbol's top-left corner sits this far from
+ * the label's top-left corner, both ways, so a ruler checks the offset. */
+#define TEST_SYMBOL_MM 10.0
+/* A product payload of the usual shape (the spec's sample key, a 16-character
+ * serial), to size the test symbol like a unit's when the size is automatic. */
+#define TEST_SAMPLE_PUK "MDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgADLZXG+MzHkCUT1F88yQpaiDW7vu8XDSIhJwsVr2bmmag="
+#define TEST_SAMPLE_PIN "Q7ZK3M9XWB4HT2PRN6VDFJ8CYGS5LA"
+
 struct _ScLabelLayout
 {
   GObject      parent_instance;
@@ -37,8 +45,9 @@ struct _ScLabelLayout
   ScGeometry   geometry;
   gboolean     training;
   char        *icon_path;      /* NULL: placeholder */
-  char        *lines[2];       /* human-readable text under the symbol */
+  char        *lines[3];       /* human-readable text under the symbol */
   guint        n_lines;
+  gboolean     test;           /* the calibration label: rulers, no icon */
 
   /* In dots. */
   guint        width, height;
@@ -368,6 +377,100 @@ sc_label_layout_new_for_profile (ScProfile        *profile,
   return layout;
 }
 
+/**
+ * sc_label_layout_new_test:
+ * @profile: the product whose labels the printer will print
+ *
+ * The calibration label, to check a printer's size and offset with a ruler
+ * and its symbol with a scanner: the symbol at the size the product's
+ * labels get (the profile's dpi and product minimum; its forced size, or
+ * the size a usual product payload needs), holding a text that says it is
+ * a test, its top-left corner 10 mm from the label's top-left corner both
+ * ways, millimetre rulers along the top and left edges, a border on the
+ * label's edge, and the geometry in words. Drawn, written and verified
+ * like any label.
+ *
+ * Returns: (transfer full): the layout.
+ */
+ScLabelLayout *
+sc_label_layout_new_test (ScProfile  *profile,
+                          GError    **error)
+{
+  const ScLabelSettings *settings;
+  g_autoptr(ScLabelLayout) self = NULL;
+  g_autoptr(ScSymbol) symbol = NULL;
+  g_autofree char *text = NULL;
+  guint modules, dpi, line_height, right;
+  double dpmm, widest = 0;
+
+  g_return_val_if_fail (SC_IS_PROFILE (profile), NULL);
+
+  settings = sc_profile_get_label_settings (profile);
+  dpi = settings->dpi;
+  modules = settings->symbol_size;
+  if (modules == 0)
+    {
+      g_autoptr(ScPayload) sample = sc_payload_new (SC_LABEL_KIND_PRODUCT);
+      g_autoptr(ScSymbol) sized = NULL;
+      sc_autowipe char *sample_text = NULL;
+
+      sample->serial = settings->include_serial ? g_strdup ("SC00000000000000") : NULL;
+      sample->pid = g_strdup (sc_profile_get_pid (profile));
+      sample->puk = g_strdup (TEST_SAMPLE_PUK);
+      sample->pin = g_strndup (TEST_SAMPLE_PIN, MIN (sc_profile_get_pin_length (profile), strlen (TEST_SAMPLE_PIN)));
+      sample->trailing_semicolon = settings->trailing_semicolon;
+      if ((sample_text = sc_payload_to_string (sample, error)) == NULL ||
+          (sized = sc_symbol_encode (settings->symbology, sample_text, 0, error)) == NULL)
+        return NULL;
+      modules = sc_symbol_get_size (sized);
+    }
+  text = g_strdup_printf ("SETUP CONSOLE TEST LABEL %u DPI", dpi);
+  symbol = sc_symbol_encode (settings->symbology, text, modules, error);
+  if (symbol == NULL)
+    return NULL;
+
+  self = g_object_new (SC_TYPE_LABEL_LAYOUT, NULL);
+  self->kind = SC_LABEL_KIND_PACKAGE;  /* no PIN in it: an ordinary file mode */
+  self->test = TRUE;
+  self->symbol = sc_symbol_ref (symbol);
+  sc_geometry_compute (sc_symbol_get_size (symbol), dpi, settings->product_min_mm, &self->geometry);
+  dpmm = dpi / 25.4;
+
+  self->lines[self->n_lines++] = g_strdup ("TEST LABEL - NOT A UNIT");
+  self->lines[self->n_lines++] = g_strdup_printf ("%u dpi, module %u dots = %.3f mm", dpi,
+                                                  self->geometry.dots_per_module, self->geometry.module_mm);
+  self->lines[self->n_lines++] = g_strdup_printf ("symbol %ux%u = %.2f mm at %.0f, %.0f mm", modules, modules,
+                                                  self->geometry.symbol_mm, TEST_SYMBOL_MM, TEST_SYMBOL_MM);
+
+  self->quiet = self->geometry.dots_per_module;
+  self->margin = mm_to_dots (1.5, dpi);
+  self->symbol_x = self->symbol_y = mm_to_dots (TEST_SYMBOL_MM, dpi);
+  right = self->symbol_x + self->geometry.symbol_dots + self->quiet + mm_to_dots (5.0, dpi);
+
+  /* Text: 2.2 mm high, shrunk (to 1.2 mm at least) to fit beside the ruler. */
+  self->text_size = 2.2 * dpmm;
+  for (guint i = 0; i < self->n_lines; i++)
+    widest = MAX (widest, text_width (self->lines[i], self->text_size));
+  if (widest > right - self->symbol_x)
+    self->text_size = MAX (1.2 * dpmm, self->text_size * (right - self->symbol_x) / widest);
+  widest = 0;
+  for (guint i = 0; i < self->n_lines; i++)
+    widest = MAX (widest, text_width (self->lines[i], self->text_size));
+  line_height = (guint) ceil (self->text_size * 1.35);
+
+  self->width = MAX (MAX (right, self->symbol_x + (guint) ceil (widest) + self->margin), mm_to_dots (40.0, dpi));
+  self->text_y = self->symbol_y + self->geometry.symbol_dots + self->quiet + mm_to_dots (1.0, dpi);
+  self->height = self->text_y + self->n_lines * line_height + self->margin;
+  return g_steal_pointer (&self);
+}
+
+gboolean
+sc_label_layout_is_test (ScLabelLayout *self)
+{
+  g_return_val_if_fail (SC_IS_LABEL_LAYOUT (self), FALSE);
+  return self->test;
+}
+
 const ScGeometry *sc_label_layout_get_geometry (ScLabelLayout *self) { g_return_val_if_fail (SC_IS_LABEL_LAYOUT (self), NULL); return &self->geometry; }
 ScSymbol *sc_label_layout_get_symbol (ScLabelLayout *self) { g_return_val_if_fail (SC_IS_LABEL_LAYOUT (self), NULL); return self->symbol; }
 ScLabelKind sc_label_layout_get_kind (ScLabelLayout *self) { g_return_val_if_fail (SC_IS_LABEL_LAYOUT (self), 0); return self->kind; }
@@ -421,6 +524,53 @@ draw_modules (ScLabelLayout *self,
   cairo_restore (cr);
 }
 
+/* The test label's border and millimetre rulers: a tick's left (top) edge
+ * is on its millimetre; 5 mm ticks are longer, centimetre ticks longest and
+ * numbered. */
+static void
+draw_rulers (ScLabelLayout *self,
+             cairo_t       *cr)
+{
+  double dpmm = self->geometry.dpi / 25.4;
+  double line = MAX (1.0, round (0.2 * dpmm));
+  double number_size = 1.6 * dpmm;
+
+  cairo_save (cr);
+  cairo_set_antialias (cr, CAIRO_ANTIALIAS_NONE);
+  cairo_set_source_rgb (cr, 0, 0, 0);
+  cairo_rectangle (cr, 0, 0, self->width, line);
+  cairo_rectangle (cr, 0, self->height - line, self->width, line);
+  cairo_rectangle (cr, 0, 0, line, self->height);
+  cairo_rectangle (cr, self->width - line, 0, line, self->height);
+  for (guint i = 1; round (i * dpmm) < self->width; i++)
+    cairo_rectangle (cr, round (i * dpmm), 0, line, round ((i % 10 == 0 ? 3.0 : i % 5 == 0 ? 2.0 : 1.0) * dpmm));
+  for (guint i = 1; round (i * dpmm) < self->height; i++)
+    cairo_rectangle (cr, 0, round (i * dpmm), round ((i % 10 == 0 ? 3.0 : i % 5 == 0 ? 2.0 : 1.0) * dpmm), line);
+  cairo_fill (cr);
+  cairo_restore (cr);
+
+  cairo_save (cr);
+  cairo_set_source_rgb (cr, 0, 0, 0);
+  cairo_set_font_size (cr, number_size);
+  for (guint i = 10; round ((i + 3) * dpmm) < self->width; i += 10)
+    {
+      char number[16];
+
+      g_snprintf (number, sizeof number, "%u", i);
+      cairo_move_to (cr, round (i * dpmm) + 0.5 * dpmm, 3.0 * dpmm + number_size);
+      cairo_show_text (cr, number);
+    }
+  for (guint i = 10; round ((i + 2) * dpmm) < self->height; i += 10)
+    {
+      char number[16];
+
+      g_snprintf (number, sizeof number, "%u", i);
+      cairo_move_to (cr, 3.5 * dpmm, round (i * dpmm) + number_size * 0.36);
+      cairo_show_text (cr, number);
+    }
+  cairo_restore (cr);
+}
+
 void
 sc_label_layout_draw (ScLabelLayout *self,
                       cairo_t       *cr)
@@ -450,14 +600,18 @@ sc_label_layout_draw (ScLabelLayout *self,
       cairo_show_text (cr, TRAINING_TEXT);
     }
 
-  draw_icon (self, cr);
+  if (self->test)
+    draw_rulers (self, cr);
+  else
+    draw_icon (self, cr);
   draw_modules (self, cr);
 
   cairo_set_source_rgb (cr, 0, 0, 0);
   cairo_set_font_size (cr, self->text_size);
   for (guint i = 0; i < self->n_lines; i++)
     {
-      cairo_move_to (cr, self->margin, self->text_y + (i + 1) * self->text_size * 1.35 - self->text_size * 0.3);
+      cairo_move_to (cr, self->test ? self->symbol_x : self->margin,
+                     self->text_y + (i + 1) * self->text_size * 1.35 - self->text_size * 0.3);
       cairo_show_text (cr, self->lines[i]);
     }
   cairo_restore (cr);
@@ -480,6 +634,12 @@ sc_label_layout_render (ScLabelLayout *self)
 }
 
 /* ----------------------------------------------------------- decode-back */
+
+static const char *
+kind_name (ScLabelLayout *self)
+{
+  return self->test ? "test" : sc_label_kind_to_string (self->kind);
+}
 
 /* An 8-bit grey copy of a rectangle of an RGB24/ARGB32 surface. */
 static guint8 *
@@ -512,7 +672,7 @@ compare (const char  *decoder,
          const char  *got,
          gsize        got_len,
          const char  *want,
-         ScLabelKind  kind,
+         const char  *kind,
          GError     **error)
 {
   gsize want_len = strlen (want);
@@ -521,7 +681,7 @@ compare (const char  *decoder,
     {
       g_set_error (error, SC_LABEL_ERROR, SC_LABEL_ERROR_NOT_FOUND,
                    _("%s could not read the %s label’s symbol back; the label is not used"),
-                   decoder, sc_label_kind_to_string (kind));
+                   decoder, kind);
       return FALSE;
     }
   if (got_len != want_len || memcmp (got, want, want_len) != 0)
@@ -534,7 +694,7 @@ compare (const char  *decoder,
       g_set_error (error, SC_LABEL_ERROR, SC_LABEL_ERROR_MISMATCH,
                    _("%s read %" G_GSIZE_FORMAT " bytes back from the %s label, differing from the "
                      "%" G_GSIZE_FORMAT "-byte payload at byte %" G_GSIZE_FORMAT "; the label is not used"),
-                   decoder, got_len, sc_label_kind_to_string (kind), want_len, i + 1);
+                   decoder, got_len, kind, want_len, i + 1);
       return FALSE;
     }
   return TRUE;
@@ -571,7 +731,7 @@ sc_label_layout_verify (ScLabelLayout    *self,
     {
       got = _sc_decode_libdmtx (grey, box, box, box, (int) self->geometry.modules,
                                 (int) self->geometry.dots_per_module, &got_len);
-      ok = compare ("libdmtx", got, got_len, payload, self->kind, error);
+      ok = compare ("libdmtx", got, got_len, payload, kind_name (self), error);
       if (got != NULL)
         sc_clear_secret_string (&got);
       if (!ok)
@@ -579,7 +739,7 @@ sc_label_layout_verify (ScLabelLayout    *self,
     }
 
   got = _sc_decode_zxing (grey, box, box, box, TRUE, &got_len);
-  ok = compare ("zxing-cpp", got, got_len, payload, self->kind, error);
+  ok = compare ("zxing-cpp", got, got_len, payload, kind_name (self), error);
   if (got != NULL)
     sc_clear_secret_string (&got);
 
@@ -720,6 +880,30 @@ char *
 sc_label_layout_to_zpl (ScLabelLayout *self,
                         gboolean       bitmap)
 {
+  g_return_val_if_fail (SC_IS_LABEL_LAYOUT (self), NULL);
+
+  return sc_label_layout_to_zpl_for_printer (self, bitmap, NULL);
+}
+
+/**
+ * sc_label_layout_to_zpl_for_printer:
+ * @bitmap: as for sc_label_layout_to_zpl()
+ * @printer: (nullable): the printer's calibration; %NULL: as laid out
+ *
+ * The ZPL with the printer's calibration: darkness (~SD, before the
+ * format), print width (^PW) and label length (^LL) of the stock when the
+ * profile gives them (else the label's, plus its offset), and the offset:
+ * ^LH for a label moved right or down, ^LS for one moved left, ^LT for one
+ * moved up (each set every time: ZPL keeps them from one format to the
+ * next).
+ *
+ * Returns: (transfer full): the ZPL; it holds the payload, so wipe it.
+ */
+char *
+sc_label_layout_to_zpl_for_printer (ScLabelLayout           *self,
+                                    gboolean                 bitmap,
+                                    const ScPrinterSettings *printer)
+{
   g_autoptr(GString) zpl = g_string_new (NULL);
   cairo_surface_t *raster;
   guint n, k;
@@ -727,7 +911,19 @@ sc_label_layout_to_zpl (ScLabelLayout *self,
   g_return_val_if_fail (SC_IS_LABEL_LAYOUT (self), NULL);
 
   raster = sc_label_layout_render (self);
-  g_string_append_printf (zpl, "^XA\n^PW%u\n^LL%u\n^LH0,0\n", self->width, self->height);
+  if (printer == NULL)
+    g_string_append_printf (zpl, "^XA\n^PW%u\n^LL%u\n^LH0,0\n", self->width, self->height);
+  else
+    {
+      int x = printer->x_offset, y = printer->y_offset;
+
+      if (printer->darkness >= 0)
+        g_string_append_printf (zpl, "~SD%02d\n", MIN (printer->darkness, 30));
+      g_string_append_printf (zpl, "^XA\n^PW%u\n^LL%u\n^LH%d,%d\n^LS%d\n^LT%d\n",
+                              printer->width ? printer->width : self->width + (guint) MAX (x, 0),
+                              printer->length ? printer->length : self->height + (guint) MAX (y, 0),
+                              MAX (x, 0), MAX (y, 0), x < 0 ? -x : 0, MIN (y, 0));
+    }
 
   if (bitmap)
     {
@@ -793,14 +989,50 @@ sc_label_layout_write (ScLabelLayout  *self,
                        const char     *path,
                        GError        **error)
 {
-  g_autoptr(GByteArray) bytes = g_byte_array_new ();
-  cairo_surface_t *raster;
-  cairo_surface_t *vector = NULL;
-  double unit_per_dot;
+  g_autoptr(ScSecret) bytes = NULL;
+  g_autoptr(GByteArray) file = NULL;
+  gsize len;
+  const guint8 *data;
   gboolean ok;
 
   g_return_val_if_fail (SC_IS_LABEL_LAYOUT (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
+
+  bytes = sc_label_layout_encode (self, format, NULL, error);
+  if (bytes == NULL)
+    return FALSE;
+  data = sc_secret_get_data (bytes, &len);
+  file = g_byte_array_new ();
+  g_byte_array_append (file, data, len);
+  ok = write_file (self, path, file, error);
+  sc_memwipe (file->data, file->len);
+  return ok;
+}
+
+/**
+ * sc_label_layout_encode:
+ * @printer: (nullable): calibrates ZPL (see
+ *   sc_label_layout_to_zpl_for_printer()); the other formats ignore it
+ *
+ * What sc_label_layout_write() writes, as bytes: rendered, verified (once),
+ * then encoded in @format.
+ *
+ * Returns: (transfer full): the label; it holds the payload, so it is a
+ *   secret, wiped when dropped.
+ */
+ScSecret *
+sc_label_layout_encode (ScLabelLayout            *self,
+                        ScLabelFormat             format,
+                        const ScPrinterSettings  *printer,
+                        GError                  **error)
+{
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  cairo_surface_t *raster;
+  cairo_surface_t *vector = NULL;
+  double unit_per_dot;
+  ScSecret *secret;
+
+  g_return_val_if_fail (SC_IS_LABEL_LAYOUT (self), NULL);
 
   /* Every label is read back before it exists anywhere else; a raster
    * verified already is not verified twice. */
@@ -812,7 +1044,7 @@ sc_label_layout_write (ScLabelLayout  *self,
       if (!sc_label_layout_verify (self, raster, error))
         {
           cairo_surface_destroy (raster);
-          return FALSE;
+          return NULL;
         }
     }
 
@@ -822,7 +1054,8 @@ sc_label_layout_write (ScLabelLayout  *self,
       if (!append_png_1bit (bytes, raster, error))
         {
           cairo_surface_destroy (raster);
-          return FALSE;
+          sc_memwipe (bytes->data, bytes->len);
+          return NULL;
         }
       break;
 
@@ -855,7 +1088,7 @@ sc_label_layout_write (ScLabelLayout  *self,
     case SC_LABEL_FORMAT_ZPL:
     case SC_LABEL_FORMAT_ZPL_BITMAP:
       {
-        char *zpl = sc_label_layout_to_zpl (self, format == SC_LABEL_FORMAT_ZPL_BITMAP);
+        char *zpl = sc_label_layout_to_zpl_for_printer (self, format == SC_LABEL_FORMAT_ZPL_BITMAP, printer);
         g_byte_array_append (bytes, (const guint8 *) zpl, strlen (zpl));
         sc_clear_secret_string (&zpl);
       }
@@ -866,9 +1099,9 @@ sc_label_layout_write (ScLabelLayout  *self,
     }
   cairo_surface_destroy (raster);
 
-  ok = write_file (self, path, bytes, error);
+  secret = sc_secret_new (bytes->data, bytes->len);
   sc_memwipe (bytes->data, bytes->len);
-  return ok;
+  return secret;
 }
 
 /* --------------------------------------------------------- any image in */

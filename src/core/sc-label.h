@@ -9,6 +9,7 @@
 
 #include "sc-payload.h"
 #include "sc-profile.h"
+#include "sc-secret.h"
 #include "sc-symbol.h"
 
 G_BEGIN_DECLS
@@ -78,6 +79,12 @@ ScLabelLayout     *sc_label_layout_new_for_profile (ScProfile       *profile,
                                                     gboolean         training,
                                                     GError         **error);
 
+/* The printer calibration label: the symbol at the product's size, mm
+ * rulers, a border; a test text in the symbol, never a unit's payload. */
+ScLabelLayout     *sc_label_layout_new_test     (ScProfile          *profile,
+                                                 GError            **error);
+gboolean           sc_label_layout_is_test      (ScLabelLayout      *self);
+
 const ScGeometry  *sc_label_layout_get_geometry (ScLabelLayout      *self);
 ScSymbol          *sc_label_layout_get_symbol   (ScLabelLayout      *self);
 ScLabelKind        sc_label_layout_get_kind     (ScLabelLayout      *self);
@@ -105,8 +112,17 @@ gboolean           sc_label_layout_write        (ScLabelLayout      *self,
                                                  ScLabelFormat       format,
                                                  const char         *path,
                                                  GError            **error);
+/* The bytes sc_label_layout_write() would write; ZPL calibrated for
+ * @printer (NULL: as laid out). A secret: it holds the payload. */
+ScSecret          *sc_label_layout_encode       (ScLabelLayout            *self,
+                                                 ScLabelFormat             format,
+                                                 const ScPrinterSettings  *printer,
+                                                 GError                  **error);
 char              *sc_label_layout_to_zpl       (ScLabelLayout      *self,
                                                  gboolean            bitmap);
+char              *sc_label_layout_to_zpl_for_printer (ScLabelLayout           *self,
+                                                       gboolean                 bitmap,
+                                                       const ScPrinterSettings *printer);
 
 gboolean           sc_label_format_from_string  (const char         *str,
                                                  ScLabelFormat      *format);

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include <openssl/objects.h>
 
 #include "sc-crypto.h"
+#include "sc-printer.h"
 #include "sc-profile.h"
 #include "sc-yubikey-signer.h"
 
@@ -45,6 +47,8 @@ struct _ScProfile
   ScLabelSettings  label;
   char            *label_icon_path;
   char            *label_package_code;
+  ScPrinterSettings printer;
+  char            *printer_uri;
 };
 
 G_DEFINE_FINAL_TYPE (ScProfile, sc_profile, G_TYPE_OBJECT)
@@ -63,6 +67,7 @@ static const struct { const char *group; const char *keys[12]; } known_keys[] = 
   { "device", { "uri", "flasher", "flasher-timeout", "trust-flasher", NULL } },
   { "label", { "symbology", "symbol-size", "dpi", "product-min-mm", "package-min-mm",
                "icon", "include-serial", "trailing-semicolon", "package-code", NULL } },
+  { "printer", { "uri", "dpi", "x-offset", "y-offset", "darkness", "label-width-mm", "label-length-mm", NULL } },
 };
 
 /* Sizes of square ECC200 symbols. */
@@ -113,6 +118,7 @@ sc_profile_finalize (GObject *object)
   g_free (self->flasher);
   g_free (self->label_icon_path);
   g_free (self->label_package_code);
+  g_free (self->printer_uri);
 
   G_OBJECT_CLASS (sc_profile_parent_class)->finalize (object);
 }
@@ -577,6 +583,84 @@ load_device (ScProfile *self,
                "set it only if the maker’s tool verifies what it writes"));
 }
 
+/* A calibration offset: "1.5mm" or "12dots", within ±20 mm; in dots. */
+static int
+get_offset (Loader     *l,
+            const char *key,
+            guint       dpi)
+{
+  g_autofree char *text = NULL;
+  char *end = NULL;
+  double value, dots;
+
+  if (!g_key_file_has_key (l->kf, "printer", key, NULL))
+    return 0;
+  text = get_string (l, "printer", key, "");
+  value = g_ascii_strtod (text, &end);
+  if (end == text || !(g_str_equal (end, "mm") || g_str_equal (end, "dots")) ||
+      (g_str_equal (end, "dots") && value != (double) (long) value))
+    {
+      problem (l, "printer", key, _("must be a length like 1.5mm or 12dots"));
+      return 0;
+    }
+  dots = g_str_equal (end, "mm") ? value * dpi / 25.4 : value;
+  if (!(fabs (dots) <= 20.0 * dpi / 25.4 + 0.5))
+    {
+      problem (l, "printer", key, _("must be from -20 mm to 20 mm"));
+      return 0;
+    }
+  return (int) lround (dots);
+}
+
+static void
+load_printer (ScProfile *self,
+              Loader    *l)
+{
+  g_autofree char *uri = get_string (l, "printer", "uri", "");
+  ScPrinterSettings *printer = &self->printer;
+  guint dpi;
+
+  if (uri[0] != '\0')
+    {
+      g_autoptr(GError) uri_error = NULL;
+
+      if (sc_printer_check_uri (uri, &uri_error))
+        self->printer_uri = g_steal_pointer (&uri);
+      else
+        problem (l, "printer", "uri", "%s", uri_error->message);
+    }
+  printer->uri = self->printer_uri;
+
+  /* Labels are laid out in the printer's dots: one resolution, given once
+   * or given the same in both places. */
+  dpi = get_uint (l, "printer", "dpi", 0, 100, 1200);
+  if (dpi != 0 && g_key_file_has_key (l->kf, "label", "dpi", NULL) && dpi != self->label.dpi)
+    problem (l, "printer", "dpi", _("is %u but [label] dpi is %u; labels are laid out in the printer’s dots, "
+                                    "so give the resolution once, here"), dpi, self->label.dpi);
+  else if (dpi != 0)
+    self->label.dpi = dpi;
+  printer->dpi = self->label.dpi;
+
+  printer->x_offset = get_offset (l, "x-offset", printer->dpi);
+  printer->y_offset = get_offset (l, "y-offset", printer->dpi);
+  /* ZPL moves a label up with ^LT, by at most 120 dots. */
+  if (printer->y_offset < -120)
+    {
+      problem (l, "printer", "y-offset", _("can move the label up by at most 120 dots (ZPL ^LT); "
+                                            "at %u dpi that is %.1f mm"), printer->dpi, 120 * 25.4 / printer->dpi);
+      printer->y_offset = 0;
+    }
+
+  printer->darkness = -1;
+  if (g_key_file_has_key (l->kf, "printer", "darkness", NULL))
+    printer->darkness = (int) get_uint (l, "printer", "darkness", 0, 0, 30);
+
+  if (g_key_file_has_key (l->kf, "printer", "label-width-mm", NULL))
+    printer->width = (guint) lround (get_mm (l, "printer", "label-width-mm", 0) * printer->dpi / 25.4);
+  if (g_key_file_has_key (l->kf, "printer", "label-length-mm", NULL))
+    printer->length = (guint) lround (get_mm (l, "printer", "label-length-mm", 0) * printer->dpi / 25.4);
+}
+
 static void
 check_unknown_keys (Loader *l)
 {
@@ -623,6 +707,7 @@ load (GKeyFile    *kf,
   load_serial (self, &l);
   load_device (self, &l);
   load_label (self, &l);
+  load_printer (self, &l);
 
   if (l.n_problems > 0)
     {
@@ -749,6 +834,7 @@ const char *sc_profile_get_device_uri (ScProfile *self) { g_return_val_if_fail (
 const char *sc_profile_get_flasher (ScProfile *self) { g_return_val_if_fail (SC_IS_PROFILE (self), NULL); return self->flasher; }
 guint sc_profile_get_flasher_timeout (ScProfile *self) { g_return_val_if_fail (SC_IS_PROFILE (self), 0); return self->flasher_timeout; }
 const ScLabelSettings *sc_profile_get_label_settings (ScProfile *self) { g_return_val_if_fail (SC_IS_PROFILE (self), NULL); return &self->label; }
+const ScPrinterSettings *sc_profile_get_printer_settings (ScProfile *self) { g_return_val_if_fail (SC_IS_PROFILE (self), NULL); return &self->printer; }
 
 /**
  * sc_profile_get_trust_anchor_sha256:

@@ -50,6 +50,19 @@ typedef struct
   const char  *package_code;       /* UPC-A or EAN-13 digits, or NULL */
 } ScLabelSettings;
 
+/* The label printer and its calibration ([printer], docs/profile.md). The
+ * printer's resolution is the label settings' dpi. */
+typedef struct
+{
+  const char  *uri;                /* NULL: label files in the data dir */
+  guint        dpi;                /* the resolution labels are laid out at */
+  int          x_offset;           /* dots; positive moves the label right (ZPL) */
+  int          y_offset;           /* dots; positive moves the label down (ZPL) */
+  int          darkness;           /* 0 to 30 (ZPL ~SD), or -1: the printer's own setting */
+  guint        width;              /* the label stock's width in dots (ZPL ^PW), 0: not given */
+  guint        length;             /* the label stock's length in dots (ZPL ^LL), 0: not given */
+} ScPrinterSettings;
+
 #define SC_TYPE_PROFILE (sc_profile_get_type ())
 
 G_DECLARE_FINAL_TYPE (ScProfile, sc_profile, SC, PROFILE, GObject)
@@ -84,6 +97,7 @@ const char            *sc_profile_get_device_uri       (ScProfile    *self);
 const char            *sc_profile_get_flasher          (ScProfile    *self);
 guint                  sc_profile_get_flasher_timeout  (ScProfile    *self);
 const ScLabelSettings *sc_profile_get_label_settings   (ScProfile    *self);
+const ScPrinterSettings *sc_profile_get_printer_settings (ScProfile  *self);
 
 gboolean               sc_profile_check_serial         (ScProfile    *self,
                                                         const char   *serial,

@@ -177,7 +177,8 @@ static const BadCase bad_cases[] = {
   { "label", "package-code", "03600029145", "[label] package-code: must be a UPC-A" },
   { "label", "package-code", "03600029145X", "[label] package-code: must be digits only" },
   { "product", "colour", "blue", "[product] colour: unknown key" },
-  { "printer", "uri", "x", "[printer] *: unknown group" },
+  { "plotter", "uri", "x", "[plotter] *: unknown group" },
+  { "printer", "uri", "x", "[printer] uri: “x” is not a printer address" },
 };
 
 static void
