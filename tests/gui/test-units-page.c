@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <locale.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -1119,7 +1120,14 @@ main (int   argc,
   if (g_getenv ("SC_TEST_LOCALEDIR") != NULL)
     bindtextdomain (GETTEXT_PACKAGE, g_getenv ("SC_TEST_LOCALEDIR"));
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  /* The templates' strings are looked up in the default domain, as the app
+   * sets it in main(). */
+  textdomain (GETTEXT_PACKAGE);
   data_home = sc_gui_test_init (&argc, &argv);
+  /* gtk_test_init() sets a fixed locale, under which gettext ignores
+   * $LANGUAGE; the translated run wants the environment's. */
+  if (g_getenv ("SC_TEST_LOCALEDIR") != NULL)
+    setlocale (LC_ALL, "");
   station = open_station ();
 
   /* Made in this order, so the recent list is FAIL, OTHER, PASS. */
