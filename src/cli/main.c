@@ -671,6 +671,8 @@ static const struct
   { "show", cmd_show, N_("Show one unit's record") },
   { "list", cmd_list, N_("List units") },
   { "reprint", cmd_reprint, N_("Reprint a unit's label, with a reason") },
+  { "print-pending", cmd_print_pending, N_("List units waiting to print; --retry prints their labels") },
+  { "print-test-label", cmd_print_test_label, N_("Print a calibration label: rulers and a symbol at size") },
   { "export", cmd_export, N_("Export the manifest (CSV or JSON)") },
   { "audit", cmd_audit, N_("Verify the audit log: audit verify") },
   { "reconcile", cmd_reconcile, N_("Reconcile DAK signatures, units and labels") },

@@ -20,7 +20,7 @@ load_station_secret (GError **error)
   return sc_station_secret_load (path, error);
 }
 
-static ScStation *
+ScStation *
 open_station (const char  *profile_path,
               const char  *dak_uri,
               const char  *pin_file,
@@ -40,7 +40,7 @@ open_station (const char  *profile_path,
       !(dak = cli_open_dak (profile, dak_uri, pin_file, unlock, error)) ||
       !(store = sc_store_open (store_uri, error)) ||
       !(secret = load_station_secret (error)) ||
-      !(printer = sc_printer_open (printer_uri, error)))
+      !(printer = sc_printer_open_for_profile (profile, printer_uri, error)))
     return NULL;
   return sc_station_new (profile, dak, store, secret, printer, device_uri, NULL);
 }
@@ -256,10 +256,13 @@ cmd_show (int    argc,
       ScPrintRecord *p = g_ptr_array_index (prints, i);
       g_autofree char *when = format_time (p->time);
 
-      g_print ("  %s %-7s %s%s%s (%s)%s\n", when, sc_label_kind_to_string (p->kind), p->reprint ? _("reprint: ") : "",
-               p->reason ? p->reason : "", p->reprint ? "" : _("first print"), p->printer ? p->printer : "",
+      g_print ("  %s %-7s %s%s%s (%s)%s%s%s\n", when, sc_label_kind_to_string (p->kind),
+               p->reprint ? _("reprint: ") : "", p->reason ? p->reason : "", p->reprint ? "" : _("first print"),
+               p->printer ? p->printer : "",
                p->status == SC_PRINT_PENDING ? _(" — interrupted, may not exist")
-               : p->status == SC_PRINT_FAILED ? _(" — failed") : "");
+               : p->status == SC_PRINT_FAILED ? _(" — failed")
+               : p->status == SC_PRINT_NOT_SENT ? _(" — not sent") : "",
+               p->error ? ": " : "", p->error ? p->error : "");
     }
   return EXIT_OK;
 }

@@ -59,3 +59,19 @@ int cmd_reprint      (int argc, char **argv);
 int cmd_export       (int argc, char **argv);
 int cmd_audit        (int argc, char **argv);
 int cmd_reconcile    (int argc, char **argv);
+
+/* sc-cli-units.c: the profile, its DAK (unlocked with @unlock), the store,
+ * the station secret and the printer (@printer_uri, else the profile's);
+ * NULLs for the defaults. */
+ScStation *open_station (const char  *profile_path,
+                         const char  *dak_uri,
+                         const char  *pin_file,
+                         gboolean     unlock,
+                         const char  *store_uri,
+                         const char  *device_uri,
+                         const char  *printer_uri,
+                         GError     **error);
+
+/* sc-cli-print.c */
+int cmd_print_test_label (int argc, char **argv);
+int cmd_print_pending    (int argc, char **argv);

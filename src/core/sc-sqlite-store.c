@@ -152,6 +152,10 @@ static const char * const migrations[] = {
   "ALTER TABLE prints ADD COLUMN status TEXT NOT NULL DEFAULT 'done';"
   "CREATE UNIQUE INDEX units_certified_key ON units (public_key_sha256)"
   "  WHERE cert_serial IS NOT NULL AND state != 'superseded';",
+
+  /* 3: why a print did not print, or why its outcome is not known; prints
+   * not sent to a printer that was not ready ('not-sent'). */
+  "ALTER TABLE prints ADD COLUMN error TEXT;",
 };
 
 #define SCHEMA_VERSION ((gint64) G_N_ELEMENTS (migrations))
@@ -1286,11 +1290,25 @@ out:
   return tx_end (self, ok, ok ? error : NULL) ? print_id : 0;
 }
 
+static const char *
+print_status_name (ScPrintStatus status)
+{
+  switch (status)
+    {
+    case SC_PRINT_DONE: return "done";
+    case SC_PRINT_FAILED: return "failed";
+    case SC_PRINT_NOT_SENT: return "not-sent";
+    case SC_PRINT_PENDING:
+    default: return "pending";
+    }
+}
+
 static gboolean
-finish_print (ScStore   *store,
-              gint64     print_id,
-              gboolean   printed,
-              GError   **error)
+end_print (ScStore        *store,
+           gint64          print_id,
+           ScPrintStatus   status,
+           const char     *reason,
+           GError        **error)
 {
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
@@ -1320,16 +1338,27 @@ finish_print (ScStore   *store,
   serial = column_text (stmt, 0);
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  stmt = prepare (self, "UPDATE prints SET status = ? WHERE id = ?", what, error);
+  stmt = prepare (self, "UPDATE prints SET status = ?, error = ? WHERE id = ?", what, error);
   if (stmt == NULL)
     goto out;
-  bind_text (stmt, 1, printed ? "done" : "failed");
-  sqlite3_bind_int64 (stmt, 2, print_id);
+  bind_text (stmt, 1, print_status_name (status));
+  bind_text (stmt, 2, status == SC_PRINT_DONE ? NULL : reason);
+  sqlite3_bind_int64 (stmt, 3, print_id);
   if (!step_done (self, stmt, what, error))
     goto out;
 
-  details = g_strdup_printf ("print %" G_GINT64_FORMAT " %s", print_id, printed ? "done" : "failed");
-  ok = append_audit (self, now, self->host, printed ? "printed" : "print-failed", serial, details, error);
+  if (status == SC_PRINT_PENDING)
+    details = g_strdup_printf ("print %" G_GINT64_FORMAT " outcome unknown%s%s", print_id,
+                               reason ? ": " : "", reason ? reason : "");
+  else
+    details = g_strdup_printf ("print %" G_GINT64_FORMAT " %s%s%s", print_id, print_status_name (status),
+                               reason && status != SC_PRINT_DONE ? ": " : "",
+                               reason && status != SC_PRINT_DONE ? reason : "");
+  ok = append_audit (self, now, self->host,
+                     status == SC_PRINT_DONE ? "printed"
+                     : status == SC_PRINT_PENDING ? "print-unknown"
+                     : status == SC_PRINT_NOT_SENT ? "print-not-sent" : "print-failed",
+                     serial, details, error);
 
 out:
   return tx_end (self, ok, ok ? error : NULL);
@@ -1497,7 +1526,7 @@ list_prints (ScStore     *store,
   ok = unit_exists (self, unit_id, error);
   if (ok)
     stmt = prepare (self,
-                    "SELECT id, kind, reprint, reason, printer, operator, time, status FROM prints "
+                    "SELECT id, kind, reprint, reason, printer, operator, time, status, error FROM prints "
                     "WHERE unit_id = ? ORDER BY id",
                     what, error);
   ok = ok && stmt != NULL;
@@ -1522,8 +1551,10 @@ list_prints (ScStore     *store,
       {
         const char *status = (const char *) sqlite3_column_text (stmt, 7);
         print->status = g_strcmp0 (status, "pending") == 0 ? SC_PRINT_PENDING
-                      : g_strcmp0 (status, "failed") == 0 ? SC_PRINT_FAILED : SC_PRINT_DONE;
+                      : g_strcmp0 (status, "failed") == 0 ? SC_PRINT_FAILED
+                      : g_strcmp0 (status, "not-sent") == 0 ? SC_PRINT_NOT_SENT : SC_PRINT_DONE;
       }
+      print->error = column_text (stmt, 8);
       g_ptr_array_add (prints, print);
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
@@ -1767,7 +1798,7 @@ store_iface_init (ScStoreInterface *iface)
   iface->set_state = set_state;
   iface->record_steps = record_steps;
   iface->begin_print = begin_print;
-  iface->finish_print = finish_print;
+  iface->end_print = end_print;
   iface->find_unit = find_unit;
   iface->list_units = list_units;
   iface->list_steps = list_steps;
@@ -1997,7 +2028,8 @@ search_units (ScStore            *store,
       result = "state IN ('started', 'keyed', 'signed', 'written', 'verified', 'labelled')";
       break;
     case SC_UNIT_RESULT_PRINT_PENDING:
-      result = "EXISTS (SELECT 1 FROM prints p WHERE p.unit_id = units.id AND p.status = 'pending')";
+      result = "EXISTS (SELECT 1 FROM prints p WHERE p.unit_id = units.id AND (p.status = 'pending' OR "
+               "(p.status = 'not-sent' AND units.state = 'labelled')))";
       break;
     case SC_UNIT_RESULT_ANY:
     default:

@@ -32,7 +32,8 @@ struct _ScStoreInterface
   gint64        (*begin_print)     (ScStore *self, gint64 unit_id, ScLabelKind kind, gboolean reprint,
                                     const char *reason, const char *printer, const char *operator_name,
                                     GError **error);
-  gboolean      (*finish_print)    (ScStore *self, gint64 print_id, gboolean printed, GError **error);
+  gboolean      (*end_print)       (ScStore *self, gint64 print_id, ScPrintStatus status, const char *reason,
+                                    GError **error);
   ScUnitRecord *(*find_unit)       (ScStore *self, const char *product, const char *serial, GError **error);
   GPtrArray    *(*list_units)      (ScStore *self, gint64 since, gint64 until, GError **error);
   GPtrArray    *(*list_steps)      (ScStore *self, gint64 unit_id, GError **error);

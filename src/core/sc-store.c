@@ -90,7 +90,33 @@ sc_print_record_free (ScPrintRecord *record)
   g_free (record->reason);
   g_free (record->printer);
   g_free (record->operator_name);
+  g_free (record->error);
   g_free (record);
+}
+
+ScPrintStatus
+sc_print_records_get_label_status (GPtrArray            *prints,
+                                   ScLabelKind           kind,
+                                   const ScPrintRecord **last)
+{
+  gboolean done = FALSE, pending = FALSE;
+
+  g_return_val_if_fail (prints != NULL, SC_PRINT_NOT_SENT);
+
+  if (last != NULL)
+    *last = NULL;
+  for (guint i = 0; i < prints->len; i++)
+    {
+      const ScPrintRecord *p = g_ptr_array_index (prints, i);
+
+      if (p->kind != kind)
+        continue;
+      done |= p->status == SC_PRINT_DONE;
+      pending |= p->status == SC_PRINT_PENDING;
+      if (last != NULL)
+        *last = p;
+    }
+  return done ? SC_PRINT_DONE : pending ? SC_PRINT_PENDING : SC_PRINT_NOT_SENT;
 }
 
 /**
@@ -315,7 +341,22 @@ sc_store_finish_print (ScStore   *self,
 {
   g_return_val_if_fail (SC_IS_STORE (self), FALSE);
 
-  return SC_STORE_GET_IFACE (self)->finish_print (self, print_id, printed, error);
+  return SC_STORE_GET_IFACE (self)->end_print (self, print_id, printed ? SC_PRINT_DONE : SC_PRINT_FAILED, NULL,
+                                               error);
+}
+
+gboolean
+sc_store_end_print (ScStore        *self,
+                    gint64          print_id,
+                    ScPrintStatus   status,
+                    const char     *reason,
+                    GError        **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (status <= SC_PRINT_NOT_SENT, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->end_print (self, print_id, status, reason, error);
 }
 
 gboolean

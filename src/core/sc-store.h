@@ -75,11 +75,16 @@ typedef struct
   char     *error;
 } ScStepRecord;
 
+/* A label's print. Only PENDING may have left a label nobody accounts
+ * for; the others say for sure whether one came out. */
 typedef enum
 {
-  SC_PRINT_PENDING,   /* journaled, the job sent or about to be: how it ended is not known */
+  SC_PRINT_PENDING,   /* journaled, the job sent or about to be: how it ended is not known (the station
+                       * stopped, or the job broke off part-way); a person decides, a reprint is recorded */
   SC_PRINT_DONE,      /* the printer took the job */
-  SC_PRINT_FAILED,    /* the printer did not */
+  SC_PRINT_FAILED,    /* the printer did not take it: nothing came out */
+  SC_PRINT_NOT_SENT,  /* the printer was not ready (offline, out of paper, head open…): nothing was sent;
+                       * the unit waits, print pending, and printing it again is safe */
 } ScPrintStatus;
 
 typedef struct
@@ -92,6 +97,7 @@ typedef struct
   char        *printer;
   char        *operator_name;
   gint64       time;
+  char        *error;              /* why it did not print, or why its outcome is not known */
 } ScPrintRecord;
 
 typedef struct
@@ -109,6 +115,15 @@ typedef struct
 void sc_unit_record_free  (ScUnitRecord  *record);
 void sc_step_record_free  (ScStepRecord  *record);
 void sc_print_record_free (ScPrintRecord *record);
+
+/* Where a unit's @kind label stands, from its prints (sc_store_list_prints()):
+ * DONE if a print took; else PENDING if one was sent and how it ended is not
+ * known; else NOT_SENT: never printed, or only tries that left nothing, so
+ * printing it is safe. @last (nullable) gets the newest print of that kind,
+ * NULL when there is none. */
+ScPrintStatus sc_print_records_get_label_status (GPtrArray            *prints,
+                                                 ScLabelKind           kind,
+                                                 const ScPrintRecord **last);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScUnitRecord, sc_unit_record_free)
 
 #define SC_TYPE_STORE (sc_store_get_type ())
@@ -204,6 +219,14 @@ gboolean        sc_store_finish_print    (ScStore           *self,
                                           gint64             print_id,
                                           gboolean           printed,
                                           GError           **error);
+/* How a pending print ended, with the printer's reason when it did not
+ * print: DONE, FAILED or NOT_SENT end it; PENDING keeps it pending (the
+ * job broke off: nobody knows whether a label came out) and records why. */
+gboolean        sc_store_end_print       (ScStore           *self,
+                                          gint64             print_id,
+                                          ScPrintStatus      status,
+                                          const char        *reason,
+                                          GError           **error);
 /* Both at once, for a print already made. */
 gboolean        sc_store_record_print    (ScStore           *self,
                                           gint64             unit_id,
@@ -253,7 +276,8 @@ typedef enum
   SC_UNIT_RESULT_PASSED,         /* COMPLETE */
   SC_UNIT_RESULT_FAILED,         /* FAILED */
   SC_UNIT_RESULT_IN_PROGRESS,    /* STARTED up to LABELLED: running, or stopped and waiting for a re-scan */
-  SC_UNIT_RESULT_PRINT_PENDING,  /* a print journaled but not finished (a crash): a person must look */
+  SC_UNIT_RESULT_PRINT_PENDING,  /* a print journaled but not finished (a crash, a job cut off): a person must
+                                  * look; or labels not sent to a printer that was not ready: the unit waits */
 } ScUnitResult;
 
 const char *sc_unit_result_to_string   (ScUnitResult  result);

@@ -110,7 +110,7 @@ sc_station_new_default (GError **error)
       !(dak = sc_dak_new_for_profile (profile, error)) ||
       !(store = sc_store_open (NULL, error)) ||
       !(secret = sc_station_secret_load (key_path, error)) ||
-      !(printer = sc_printer_open (NULL, error)))
+      !(printer = sc_printer_open_for_profile (profile, NULL, error)))
     return NULL;
   return sc_station_new (profile, dak, store, secret, printer, NULL, NULL);
 }
@@ -162,6 +162,11 @@ struct _ScUnitRun
   EVP_PKEY        *public_key;
   ScSecret        *pin;
 
+  /* Print pending: from the records, without the unit; reprints of labels
+   * whose outcome is not known, for this reason. */
+  gboolean         print_only;
+  char            *reprint_reason;
+
   /* Step by step: the run holds after each step until continued. */
   GMutex           pause_lock;
   GCond            pause_cond;
@@ -184,6 +189,7 @@ sc_unit_run_finalize (GObject *object)
 
   g_free (self->serial);
   g_free (self->override_reason);
+  g_free (self->reprint_reason);
   g_main_context_unref (self->context);
   sc_clear_secret_string (&self->payloads[0]);
   sc_clear_secret_string (&self->payloads[1]);
@@ -288,6 +294,42 @@ sc_unit_run_set_override (ScUnitRun  *self,
 
   g_free (self->override_reason);
   self->override_reason = g_strdup (reason);
+}
+
+/**
+ * sc_unit_run_set_print_only:
+ *
+ * Continues a unit that waits to print (print pending: its labels were
+ * made and verified, and not all printed) from its records, without the
+ * unit on the fixture: scan, labels, print, record. A unit in any other
+ * state is refused. Labels that printed are not printed again.
+ */
+void
+sc_unit_run_set_print_only (ScUnitRun *self,
+                            gboolean   print_only)
+{
+  g_return_if_fail (SC_IS_UNIT_RUN (self));
+
+  self->print_only = print_only;
+}
+
+/**
+ * sc_unit_run_set_reprint_reason:
+ *
+ * A label whose print broke off or was under way when the station stopped
+ * may or may not exist, so it stops the run; with @reason, someone has
+ * checked and destroyed any copy, and it is printed again as a reprint
+ * recorded with @reason.
+ */
+void
+sc_unit_run_set_reprint_reason (ScUnitRun  *self,
+                                const char *reason)
+{
+  g_return_if_fail (SC_IS_UNIT_RUN (self));
+  g_return_if_fail (reason == NULL || *reason != '\0');
+
+  g_free (self->reprint_reason);
+  self->reprint_reason = g_strdup (reason);
 }
 
 void
@@ -787,31 +829,28 @@ do_print (ScUnitRun     *self,
       g_autoptr(ScLabelLayout) layout = NULL;
       g_autofree char *job = NULL;
       g_autoptr(GError) print_error = NULL;
-      gboolean printed = FALSE, pending = FALSE, ok;
+      const char *kind_name = sc_label_kind_to_string (kind);
+      ScPrintStatus status;
+      gboolean reprint, ok;
       gint64 print_id;
 
       if (self->payloads[kind] == NULL)
         continue;
       /* Printed before (a first print or a reprint that the printer took):
        * never again without an explicit reprint. A print that was under way
-       * when the station stopped may or may not exist: a person decides. */
-      for (guint i = 0; i < prints->len; i++)
-        {
-          ScPrintRecord *p = g_ptr_array_index (prints, i);
-
-          if (p->kind != (ScLabelKind) kind)
-            continue;
-          printed |= p->status == SC_PRINT_DONE;
-          pending |= p->status == SC_PRINT_PENDING;
-        }
-      if (printed)
+       * when the station stopped, or broke off, may or may not exist: a
+       * person decides, and only a reprint with a reason prints it again.
+       * One that sent nothing is simply printed now. */
+      status = sc_print_records_get_label_status (prints, kind, NULL);
+      if (status == SC_PRINT_DONE)
         continue;
-      if (pending)
+      reprint = status == SC_PRINT_PENDING;
+      if (reprint && self->reprint_reason == NULL)
         {
           g_set_error (error, SC_RUN_ERROR, SC_RUN_ERROR_STATE,
-                       _("The %s label of %s was being printed when the station stopped, so it may or may "
-                         "not exist: check the printer, destroy any copy, and print it again as a reprint "
-                         "with a reason"), sc_label_kind_to_string (kind), self->serial);
+                       _("The %s label of %s was being printed when the station or the printer stopped, so it "
+                         "may or may not exist: check the printer, destroy any copy, and print it again as a "
+                         "reprint with a reason"), kind_name, self->serial);
           return FALSE;
         }
 
@@ -825,23 +864,66 @@ do_print (ScUnitRun     *self,
           layout = sc_label_layout_new_for_profile (profile, payload, sc_dak_is_training (self->station->dak),
                                                     error);
         }
-      job = g_strdup_printf ("%s-%s", self->serial, sc_label_kind_to_string (kind));
+      job = reprint ? g_strdup_printf ("%s-%s-reprint-%" G_GINT64_FORMAT, self->serial, kind_name,
+                                       g_get_real_time ())
+                    : g_strdup_printf ("%s-%s", self->serial, kind_name);
       if (layout == NULL)
         return FALSE;
 
-      print_id = sc_store_begin_print (self->station->store, self->record->id, kind, FALSE, NULL, printer,
+      print_id = sc_store_begin_print (self->station->store, self->record->id, kind, reprint,
+                                       reprint ? self->reprint_reason : NULL, printer,
                                        self->station->operator_name, error);
       if (print_id <= 0)
         return FALSE;
       crash_hook (SC_STEP_PRINT, "sending");
       ok = sc_printer_print (self->station->printer, layout, job, cancellable, &print_error);
-      if (!sc_store_finish_print (self->station->store, print_id, ok, error))
-        return FALSE;
-      if (!ok)
+      if (ok)
         {
-          g_propagate_error (error, g_steal_pointer (&print_error));
-          return FALSE;
+          if (!sc_store_end_print (self->station->store, print_id, SC_PRINT_DONE, NULL, error))
+            return FALSE;
+          continue;
         }
+
+      /* Only a job that broke off may have left a label: it stays pending,
+       * for a person. Anything else sent nothing, and the unit waits. */
+      status = g_error_matches (print_error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_FAILED) ? SC_PRINT_PENDING
+                                                                                        : SC_PRINT_NOT_SENT;
+      if (!sc_store_end_print (self->station->store, print_id, status, print_error->message, error))
+        return FALSE;
+      if (status == SC_PRINT_PENDING)
+        g_prefix_error (&print_error,
+                        _("The %s label of %s may or may not have been printed; destroy any copy and print it "
+                          "again as a reprint with a reason. "), kind_name, self->serial);
+      else
+        g_prefix_error (&print_error,
+                        _("Unit %s waits to print (print pending): its %s label was not printed. "),
+                        self->serial, kind_name);
+      g_propagate_error (error, g_steal_pointer (&print_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A print-only run needs a unit that waits to print; it never starts one. */
+static gboolean
+check_print_pending (ScUnitRun  *self,
+                     GError    **error)
+{
+  g_autoptr(ScUnitRecord) current = sc_store_find_unit (self->station->store,
+                                                        sc_profile_get_device_type_id (self->station->profile),
+                                                        self->serial, error);
+
+  if (current == NULL)
+    return FALSE;
+  if (current->state != SC_UNIT_LABELLED)
+    {
+      g_set_error (error, SC_RUN_ERROR, SC_RUN_ERROR_STATE,
+                   current->state == SC_UNIT_COMPLETE
+                   ? _("Unit %s has printed its labels and passed; a label printed again is a reprint, with a "
+                       "reason")
+                   : _("Unit %s is not waiting to print (it is %s): put it on the fixture and scan it again"),
+                   self->serial, sc_unit_state_to_string (current->state));
+      return FALSE;
     }
   return TRUE;
 }
@@ -856,7 +938,8 @@ do_scan (ScUnitRun  *self,
   ScProfile *profile = station->profile;
   g_autoptr(GError) local_error = NULL;
 
-  if (sc_profile_check_serial (profile, self->serial, &local_error))
+  if (sc_profile_check_serial (profile, self->serial, &local_error) &&
+      (!self->print_only || check_print_pending (self, &local_error)))
     self->record = sc_store_begin_unit (station->store, sc_profile_get_device_type_id (profile),
                                         sc_profile_get_pid (profile), self->serial, station->station_name,
                                         station->operator_name, self->override_reason, &local_error);
@@ -991,7 +1074,11 @@ run_steps (ScUnitRun     *self,
   self->state = self->record->state;
   self->resumed = self->record->state > SC_UNIT_STARTED;
 
-  STEP (self, SC_STEP_CONNECT, do_connect (self, cancellable, &local_error));
+  /* Print pending, from the records: the unit need not be on the fixture. */
+  if (self->print_only)
+    step_skip (self, SC_STEP_CONNECT);
+  else
+    STEP (self, SC_STEP_CONNECT, do_connect (self, cancellable, &local_error));
 
   first = self->resumed ? resume (self, cancellable, &local_error) : SC_STEP_KEY;
   if (first == SC_N_STEPS)

@@ -91,6 +91,16 @@ ScUnitRun   *sc_unit_run_new            (ScStation           *station,
 /* Re-provisioning a serial that completed: needs a reason, recorded. */
 void         sc_unit_run_set_override   (ScUnitRun           *self,
                                          const char          *reason);
+/* Print pending: a unit whose labels were made and verified but not all
+ * printed continues from its records, without the unit on the fixture
+ * (connect, key … challenge are skipped). Any other unit is refused. */
+void         sc_unit_run_set_print_only (ScUnitRun           *self,
+                                         gboolean             print_only);
+/* A label that may or may not have printed (its job broke off, or the
+ * station stopped while sending it) stops the run, unless a person gives
+ * the reason to print it again, recorded as a reprint. */
+void         sc_unit_run_set_reprint_reason (ScUnitRun       *self,
+                                         const char          *reason);
 const char  *sc_unit_run_get_serial     (ScUnitRun           *self);
 gboolean     sc_unit_run_get_resumed    (ScUnitRun           *self);
 gint64       sc_unit_run_get_step_time  (ScUnitRun           *self,
