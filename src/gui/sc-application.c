@@ -15,9 +15,94 @@
 struct _ScApplication
 {
   AdwApplication parent_instance;
+
+  gboolean       training;
 };
 
 G_DEFINE_FINAL_TYPE (ScApplication, sc_application, ADW_TYPE_APPLICATION)
+
+#define MES_REPRINT_REASON "MES request"
+
+static const GOptionEntry options[] = {
+  { "training", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Start in training mode: the training DAK, the simulated unit, records of their own"), NULL },
+  { NULL }
+};
+
+/* --training is this process's own business: with a console already
+ * running, starting another in training mode would only raise the first. */
+static int
+sc_application_handle_local_options (GApplication *app,
+                                     GVariantDict *dict)
+{
+  ScApplication *self = SC_APPLICATION (app);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_variant_dict_contains (dict, "training"))
+    return -1;
+
+  self->training = TRUE;
+  if (!g_application_register (app, NULL, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  if (g_application_get_is_remote (app))
+    {
+      g_printerr ("%s\n", _("Setup Console is already running: close it, then start it again with --training."));
+      return 1;
+    }
+  return -1;
+}
+
+/* The window the MES's actions go to: the one open, or a new one. */
+static ScWindow *
+get_window (ScApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    {
+      g_application_activate (G_APPLICATION (self));
+      window = gtk_application_get_active_window (GTK_APPLICATION (self));
+    }
+  return SC_IS_WINDOW (window) ? SC_WINDOW (window) : NULL;
+}
+
+static void
+provision_action_cb (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  ScWindow *window = get_window (user_data);
+
+  if (window != NULL)
+    sc_window_provision (window, g_variant_get_string (parameter, NULL));
+}
+
+static void
+reprint_action_cb (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  ScWindow *window = get_window (user_data);
+  const char *serial, *kind;
+
+  g_variant_get (parameter, "(&s&s)", &serial, &kind);
+  if (window != NULL)
+    sc_window_reprint (window, serial, kind, MES_REPRINT_REASON);
+}
+
+static void
+lock_dak_action_cb (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  ScWindow *window = get_window (user_data);
+
+  if (window != NULL)
+    sc_window_lock_dak (window);
+}
 
 static void
 sc_application_activate (GApplication *app)
@@ -95,6 +180,10 @@ about_action_cb (GSimpleAction *action,
 static const GActionEntry app_actions[] = {
   { .name = "quit", .activate = quit_action_cb },
   { .name = "about", .activate = about_action_cb },
+  { .name = "provision", .activate = provision_action_cb, .parameter_type = "s" },
+  { .name = "reprint", .activate = reprint_action_cb, .parameter_type = "(ss)" },
+  { .name = "lock-dak", .activate = lock_dak_action_cb },
+  { .name = "last-result", .state = "''" },
 };
 
 static void
@@ -111,6 +200,9 @@ sc_application_startup (GApplication *app)
                                    self);
 
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  /* Read, not activated: the MES reads its state. */
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self), "last-result")),
+                               FALSE);
 }
 
 static void
@@ -120,11 +212,13 @@ sc_application_class_init (ScApplicationClass *klass)
 
   app_class->activate = sc_application_activate;
   app_class->startup = sc_application_startup;
+  app_class->handle_local_options = sc_application_handle_local_options;
 }
 
 static void
 sc_application_init (ScApplication *self)
 {
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
 }
 
 ScApplication *
@@ -135,4 +229,24 @@ sc_application_new (void)
                        "flags", G_APPLICATION_DEFAULT_FLAGS,
                        "resource-base-path", "/org/setupconsole/SetupConsole",
                        NULL);
+}
+
+gboolean
+sc_application_get_training (ScApplication *self)
+{
+  g_return_val_if_fail (SC_IS_APPLICATION (self), FALSE);
+  return self->training;
+}
+
+void
+sc_application_set_last_result (ScApplication *self,
+                                const char    *result)
+{
+  GAction *action;
+
+  g_return_if_fail (SC_IS_APPLICATION (self));
+
+  action = g_action_map_lookup_action (G_ACTION_MAP (self), "last-result");
+  if (action != NULL)
+    g_simple_action_set_state (G_SIMPLE_ACTION (action), g_variant_new_string (result ? result : ""));
 }

@@ -15,6 +15,18 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (ScApplication, sc_application, SC, APPLICATION, AdwApplication)
 
-ScApplication *sc_application_new (void);
+/* Actions, exported on D-Bus (org.gtk.Actions at the application's object
+ * path) so a line's MES can drive the station:
+ *   app.provision(s)     scans a serial, as the scanner would
+ *   app.reprint((ss))    (serial, kind "product"|"package"): reprints that
+ *                        label from the records, reason "MES request"
+ *   app.lock-dak         wipes the DAK PIN held
+ *   app.last-result      (state s, not activatable) the last result:
+ *                        "Ready", "Blocked", "PASS <serial>", "FAIL <serial>"
+ * Option: --training starts in training mode. */
+ScApplication *sc_application_new             (void);
+gboolean       sc_application_get_training    (ScApplication *self);
+void           sc_application_set_last_result (ScApplication *self,
+                                               const char    *result);
 
 G_END_DECLS

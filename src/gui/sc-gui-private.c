@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include "sc-defaults.h"
 #include "sc-gui-private.h"
 
 static void
@@ -41,9 +42,58 @@ _sc_station_ref_open_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-  ref = g_atomic_rc_box_new0 (StationRef);
-  ref->station = station;
+  ref = _sc_station_ref_new (station);
   g_task_return_pointer (task, ref, _sc_station_ref_release);
+}
+
+StationRef *
+_sc_station_ref_new (ScStation *station)
+{
+  StationRef *ref = g_atomic_rc_box_new0 (StationRef);
+
+  ref->station = station;
+  return ref;
+}
+
+static ScStation *
+open_training_station (GError **error)
+{
+  g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScDak) dak = NULL;
+  g_autoptr(ScStore) store = NULL;
+  g_autoptr(ScStationSecret) secret = NULL;
+  g_autoptr(ScPrinter) printer = NULL;
+  g_autofree char *data_dir = sc_defaults_get_data_dir ();
+  g_autofree char *key_path = g_build_filename (data_dir, "station.key", NULL);
+  g_autofree char *db_path = g_build_filename (data_dir, "training.db", NULL);
+  g_autofree char *labels = g_build_filename (data_dir, "training-labels", NULL);
+  g_autofree char *db_escaped = g_uri_escape_string (db_path, "/", FALSE);
+  g_autofree char *labels_escaped = g_uri_escape_string (labels, "/", FALSE);
+  g_autofree char *store_uri = g_strconcat ("sqlite://", db_escaped, NULL);
+  g_autofree char *printer_uri = g_strconcat ("file://", labels_escaped, NULL);
+
+  if (!(profile = sc_defaults_load_training_profile (error)) ||
+      !(dak = sc_dak_new_for_profile (profile, error)) ||
+      !(store = sc_store_open (store_uri, error)) ||
+      !(secret = sc_station_secret_load (key_path, error)) ||
+      !(printer = sc_printer_open (printer_uri, error)))
+    return NULL;
+  return sc_station_new (profile, dak, store, secret, printer, "sim:", NULL);
+}
+
+void
+_sc_station_ref_open_training_thread (GTask        *task,
+                                      gpointer      source_object,
+                                      gpointer      task_data,
+                                      GCancellable *cancellable)
+{
+  GError *error = NULL;
+  ScStation *station = open_training_station (&error);
+
+  if (station == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, _sc_station_ref_new (station), _sc_station_ref_release);
 }
 
 GWeakRef *

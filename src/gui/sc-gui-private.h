@@ -25,6 +25,18 @@ void        _sc_station_ref_open_thread (GTask        *task,
                                          gpointer      task_data,
                                          GCancellable *cancellable);
 
+/* Opens the training station: the embedded training profile and its DAK,
+ * the simulated unit whatever the profile says, and records and label
+ * files of its own in the data dir (training.db, training-labels/), so
+ * nothing made in training mixes with a station's real records. Returns a
+ * StationRef (pointer). */
+void        _sc_station_ref_open_training_thread (GTask        *task,
+                                                  gpointer      source_object,
+                                                  gpointer      task_data,
+                                                  GCancellable *cancellable);
+/* Wraps @station (transfer full) in a new reference. */
+StationRef *_sc_station_ref_new (ScStation *station);
+
 /* Work in a thread does not keep a page alive: its callback finds the page
  * through a weak reference, or finds it gone. */
 GWeakRef   *_sc_weak_ref_new  (gpointer  object);

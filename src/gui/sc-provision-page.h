@@ -14,24 +14,70 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (ScProvisionPage, sc_provision_page, SC, PROVISION_PAGE, AdwBin)
 
-/* Properties (read-only): ready (the station is open), training (its DAK is
- * a training DAK), busy (a unit is being provisioned), n-passed, n-failed,
- * summary (one line: "Ready", "PASS <serial>", "FAIL <serial>"…; NULL until
- * the station is open).
- * Action: provision.scan(s), what the scan field does on Enter. */
-GtkWidget *sc_provision_page_new                  (void);
+/* Properties (read-only unless said):
+ *   ready           the station is open and its status checked once
+ *   blocked         something is missing (the station panel says what):
+ *                   the scan field is off until it is there
+ *   training        the station's DAK is a training DAK
+ *   training-mode   opened with sc_provision_page_open_training_station():
+ *                   step by step and the fault menu work
+ *   busy            a unit is being provisioned
+ *   paused          a step-by-step run waits after a step
+ *   n-passed, n-failed
+ *   summary         one line: "Ready", "Blocked", "PASS <serial>",
+ *                   "FAIL <serial>"…; NULL until the station is open
+ *   step-by-step    (read-write) training mode: runs pause after each step
+ *   fault           (read-write) training mode: the fault the next unit
+ *                   gets ("" none; see sc_provision_page_list_faults())
+ *   sound-cues      (read-write) a sound on PASS and on FAIL
+ *   dak-idle-lock-seconds (read-write) the DAK locks after this long
+ *                   without a scan (0: never)
+ * Signal: cue (gboolean passed), each time a PASS or FAIL sound is made.
+ * Actions:
+ *   provision.scan(s)       what the scan field does on Enter
+ *   provision.continue      a paused run goes on with its next step
+ *   provision.finish        a paused run goes on to its end without pausing
+ *   provision.unlock-dak    asks for the DAK PIN
+ *   provision.lock-dak      wipes the DAK PIN held
+ *   provision.new-shift     the shift's counters start again
+ *   provision.step-by-step  (stateful) the step-by-step property
+ *   provision.fault(s)      (stateful) the fault property */
+GtkWidget   *sc_provision_page_new                   (void);
 /* Opens the station from the embedded defaults in a worker thread: the
  * training profile and its DAK, the default store and printer, the station
  * secret in the data dir, the profile's device. */
-void       sc_provision_page_open_default_station (ScProvisionPage *self);
-gboolean   sc_provision_page_get_ready            (ScProvisionPage *self);
-gboolean   sc_provision_page_get_training         (ScProvisionPage *self);
-gboolean   sc_provision_page_get_busy             (ScProvisionPage *self);
-guint      sc_provision_page_get_n_passed         (ScProvisionPage *self);
-guint      sc_provision_page_get_n_failed         (ScProvisionPage *self);
-const char *sc_provision_page_get_summary         (ScProvisionPage *self);
-/* The open station (NULL until ready), for the other pages to share: one
+void         sc_provision_page_open_default_station  (ScProvisionPage *self);
+/* Opens the training station in a worker thread (training mode): the
+ * training DAK, the simulated unit, and records of its own in the data
+ * dir (training.db). */
+void         sc_provision_page_open_training_station (ScProvisionPage *self);
+/* Uses @station (transfer full), opened elsewhere. */
+void         sc_provision_page_set_station           (ScProvisionPage *self,
+                                                      ScStation       *station);
+gboolean     sc_provision_page_get_ready             (ScProvisionPage *self);
+gboolean     sc_provision_page_get_blocked           (ScProvisionPage *self);
+gboolean     sc_provision_page_get_training          (ScProvisionPage *self);
+gboolean     sc_provision_page_get_training_mode     (ScProvisionPage *self);
+gboolean     sc_provision_page_get_busy              (ScProvisionPage *self);
+gboolean     sc_provision_page_get_paused            (ScProvisionPage *self);
+guint        sc_provision_page_get_n_passed          (ScProvisionPage *self);
+guint        sc_provision_page_get_n_failed          (ScProvisionPage *self);
+const char  *sc_provision_page_get_summary           (ScProvisionPage *self);
+gboolean     sc_provision_page_get_step_by_step      (ScProvisionPage *self);
+void         sc_provision_page_set_step_by_step      (ScProvisionPage *self,
+                                                      gboolean         step_by_step);
+const char  *sc_provision_page_get_fault             (ScProvisionPage *self);
+/* Sets the fault the next unit gets, one of the ids of
+ * sc_provision_page_list_faults(). Only in training mode, on a simulated
+ * unit; FALSE (and the page says why) otherwise. */
+gboolean     sc_provision_page_set_fault             (ScProvisionPage *self,
+                                                      const char      *fault);
+/* The faults a trainer can inject: ids ("" first: none) and, in @titles
+ * when not NULL, their names (untranslated msgids: pass them through
+ * gettext). Static, NULL-terminated. */
+const char * const *sc_provision_page_list_faults    (const char * const **titles);
+/* The open station (NULL until open), for the other pages to share: one
  * store per process. */
-ScStation  *sc_provision_page_get_station         (ScProvisionPage *self);
+ScStation   *sc_provision_page_get_station           (ScProvisionPage *self);
 
 G_END_DECLS

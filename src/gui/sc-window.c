@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sc-core.h"
 #include "sc-provision-page.h"
 #include "sc-units-page.h"
 #include "sc-window.h"
@@ -18,12 +19,20 @@ struct _ScWindow
   AdwApplicationWindow  parent_instance;
 
   /* template children */
+  AdwToastOverlay      *toast_overlay;
   AdwViewStack         *view_stack;
   GtkRevealer          *training_banner;
+  GtkMenuButton        *training_button;
   ScProvisionPage      *provision_page;
   ScUnitsPage          *units_page;
 
   GSettings            *settings;
+
+  /* A reprint asked for from outside (the MES), waiting for its unit. */
+  char                 *reprint_serial;
+  char                 *reprint_kind;
+  char                 *reprint_reason;
+  gulong                reprint_handler;
 };
 
 G_DEFINE_FINAL_TYPE (ScWindow, sc_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -125,6 +134,115 @@ summary_changed_cb (ScWindow        *self,
     /* Translators: the window title: the last result, then the app's name */
     title = g_strdup_printf (_("%s – Setup Console"), summary);
   gtk_window_set_title (GTK_WINDOW (self), title ? title : _("Setup Console"));
+
+  /* And for the MES: app.last-result's state. */
+  if (SC_IS_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))))
+    sc_application_set_last_result (SC_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))), summary);
+}
+
+static void
+toast (ScWindow   *self,
+       const char *text)
+{
+  AdwToast *t = adw_toast_new (text);
+
+  adw_toast_set_timeout (t, 8);
+  adw_toast_overlay_add_toast (self->toast_overlay, t);
+}
+
+/* --------------------------------------------------- outside requests */
+
+static void
+clear_pending_reprint (ScWindow *self)
+{
+  g_clear_signal_handler (&self->reprint_handler, self->units_page);
+  g_clear_pointer (&self->reprint_serial, g_free);
+  g_clear_pointer (&self->reprint_kind, g_free);
+  g_clear_pointer (&self->reprint_reason, g_free);
+}
+
+/* The Units page has looked the unit up: reprint, or say why not. */
+static void
+finish_pending_reprint (ScWindow *self)
+{
+  const char *shown = sc_units_page_get_serial (self->units_page);
+
+  if (self->reprint_serial == NULL || sc_units_page_get_busy (self->units_page))
+    return;
+
+  if (g_strcmp0 (shown, self->reprint_serial) == 0)
+    gtk_widget_activate_action (GTK_WIDGET (self->units_page), "units.reprint", "(ss)",
+                                self->reprint_kind, self->reprint_reason);
+  else
+    {
+      g_autofree char *text = g_strdup_printf (_("Not reprinted: unit %s is not in the records."),
+                                               self->reprint_serial);
+      toast (self, text);
+    }
+  clear_pending_reprint (self);
+}
+
+static void
+units_busy_cb (ScWindow    *self,
+               GParamSpec  *pspec,
+               ScUnitsPage *page)
+{
+  finish_pending_reprint (self);
+}
+
+static void
+lock_dak_cb (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  sc_window_lock_dak (SC_WINDOW (user_data));
+}
+
+static void
+new_shift_cb (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  ScWindow *self = SC_WINDOW (user_data);
+
+  gtk_widget_activate_action (GTK_WIDGET (self->provision_page), "provision.new-shift", NULL);
+}
+
+static const GActionEntry win_actions[] = {
+  { .name = "lock-dak", .activate = lock_dak_cb },
+  { .name = "new-shift", .activate = new_shift_cb },
+};
+
+static gboolean
+minutes_to_seconds (GValue   *value,
+                    GVariant *variant,
+                    gpointer  user_data)
+{
+  g_value_set_uint (value, g_variant_get_uint32 (variant) * 60);
+  return TRUE;
+}
+
+/* The training menu: step by step, and the fault the next unit gets. */
+static GMenuModel *
+training_menu_new (void)
+{
+  g_autoptr(GMenu) menu = g_menu_new ();
+  g_autoptr(GMenu) steps = g_menu_new ();
+  g_autoptr(GMenu) faults = g_menu_new ();
+  const char * const *titles = NULL;
+  const char * const *ids = sc_provision_page_list_faults (&titles);
+
+  g_menu_append (steps, _("_Step by Step"), "win.step-by-step");
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (steps));
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr(GMenuItem) item = g_menu_item_new (_(titles[i]), NULL);
+
+      g_menu_item_set_action_and_target (item, "win.fault", "s", ids[i]);
+      g_menu_append_item (faults, item);
+    }
+  g_menu_append_section (menu, _("Fault for the Next Unit"), G_MENU_MODEL (faults));
+  return G_MENU_MODEL (g_steal_pointer (&menu));
 }
 
 /* One station, one store per process: a second SQLite store opened on the
@@ -145,6 +263,7 @@ sc_window_dispose (GObject *object)
 {
   ScWindow *self = SC_WINDOW (object);
 
+  clear_pending_reprint (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), SC_TYPE_WINDOW);
 
   g_clear_object (&self->settings);
@@ -168,8 +287,10 @@ sc_window_class_init (ScWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/setupconsole/SetupConsole/sc-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, ScWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, training_banner);
+  gtk_widget_class_bind_template_child (widget_class, ScWindow, training_button);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, provision_page);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, units_page);
 
@@ -180,23 +301,106 @@ sc_window_class_init (ScWindowClass *klass)
 static void
 sc_window_init (ScWindow *self)
 {
+  g_autoptr(GAction) sound = NULL;
+  g_autoptr(GAction) step_by_step = NULL;
+  g_autoptr(GAction) fault = NULL;
+  g_autoptr(GMenuModel) training_menu = NULL;
+
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->settings = g_settings_new (APP_ID);
 
   restore_window_state (self);
 
-  /* The station opens in a worker thread; the page shows it loading. The
-   * Units page shares it once it is open (provision_ready_cb). */
-  sc_provision_page_open_default_station (self->provision_page);
+  g_settings_bind (self->settings, "sound-cues", self->provision_page, "sound-cues", G_SETTINGS_BIND_GET);
+  g_settings_bind_with_mapping (self->settings, "dak-idle-lock-minutes", self->provision_page,
+                                "dak-idle-lock-seconds", G_SETTINGS_BIND_GET, minutes_to_seconds, NULL, NULL, NULL);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
+  sound = g_settings_create_action (self->settings, "sound-cues");
+  g_action_map_add_action (G_ACTION_MAP (self), sound);
+  step_by_step = G_ACTION (g_property_action_new ("step-by-step", self->provision_page, "step-by-step"));
+  g_action_map_add_action (G_ACTION_MAP (self), step_by_step);
+  fault = G_ACTION (g_property_action_new ("fault", self->provision_page, "fault"));
+  g_action_map_add_action (G_ACTION_MAP (self), fault);
+
+  training_menu = training_menu_new ();
+  gtk_menu_button_set_menu_model (self->training_button, training_menu);
 }
+
 
 ScWindow *
 sc_window_new (ScApplication *application)
 {
+  ScWindow *self;
+
   g_return_val_if_fail (SC_IS_APPLICATION (application), NULL);
 
-  return g_object_new (SC_TYPE_WINDOW,
+  self = g_object_new (SC_TYPE_WINDOW,
                        "application", application,
                        NULL);
+
+  /* The station opens in a worker thread; the page shows it loading. The
+   * Units page shares it once it is open (provision_ready_cb). */
+  if (sc_application_get_training (application))
+    sc_provision_page_open_training_station (self->provision_page);
+  else
+    sc_provision_page_open_default_station (self->provision_page);
+  return self;
+}
+
+void
+sc_window_provision (ScWindow   *self,
+                     const char *serial)
+{
+  g_return_if_fail (SC_IS_WINDOW (self));
+  g_return_if_fail (serial != NULL);
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "provision");
+  gtk_widget_activate_action (GTK_WIDGET (self->provision_page), "provision.scan", "s", serial);
+}
+
+void
+sc_window_reprint (ScWindow   *self,
+                   const char *serial,
+                   const char *kind,
+                   const char *reason)
+{
+  ScLabelKind label_kind;
+
+  g_return_if_fail (SC_IS_WINDOW (self));
+  g_return_if_fail (serial != NULL && kind != NULL && reason != NULL);
+
+  if (!sc_label_kind_from_string (kind, &label_kind))
+    {
+      g_autofree char *text = g_strdup_printf (_("Not reprinted: “%s” is not a label kind; ask for product or "
+                                                 "package."), kind);
+      toast (self, text);
+      return;
+    }
+  if (!sc_units_page_get_ready (self->units_page) || *serial == '\0')
+    {
+      toast (self, _("Not reprinted: the station is not open yet; ask again in a moment."));
+      return;
+    }
+
+  clear_pending_reprint (self);
+  self->reprint_serial = g_strdup (serial);
+  self->reprint_kind = g_strdup (kind);
+  self->reprint_reason = g_strdup (reason);
+  adw_view_stack_set_visible_child_name (self->view_stack, "units");
+  gtk_widget_activate_action (GTK_WIDGET (self->units_page), "units.search", "s", serial);
+  if (sc_units_page_get_busy (self->units_page))
+    self->reprint_handler = g_signal_connect_object (self->units_page, "notify::busy",
+                                                     G_CALLBACK (units_busy_cb), self, G_CONNECT_SWAPPED);
+  else
+    finish_pending_reprint (self);
+}
+
+void
+sc_window_lock_dak (ScWindow *self)
+{
+  g_return_if_fail (SC_IS_WINDOW (self));
+
+  gtk_widget_activate_action (GTK_WIDGET (self->provision_page), "provision.lock-dak", NULL);
 }

@@ -17,6 +17,18 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (ScWindow, sc_window, SC, WINDOW, AdwApplicationWindow)
 
-ScWindow *sc_window_new (ScApplication *application);
+/* Opens the training station when @application is in training mode, else
+ * the embedded defaults' station. */
+ScWindow *sc_window_new       (ScApplication *application);
+/* Shows the Provision view and scans @serial there. */
+void      sc_window_provision (ScWindow      *self,
+                               const char    *serial);
+/* Shows the Units view, finds @serial and reprints its @kind label
+ * ("product" or "package") with @reason. */
+void      sc_window_reprint   (ScWindow      *self,
+                               const char    *serial,
+                               const char    *kind,
+                               const char    *reason);
+void      sc_window_lock_dak  (ScWindow      *self);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include "sc-defaults.h"
 #include "sc-gui-test.h"
 #include "sc-test-util.h"
 
@@ -63,4 +64,44 @@ sc_gui_test_window (GtkWidget *child,
   gtk_window_set_child (window, child);
   gtk_window_present (window);
   return window;
+}
+
+ScSigner *
+sc_gui_test_pin_signer (const char *pin,
+                        int         retries)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScProfile) profile = sc_defaults_load_training_profile (&error);
+  g_autoptr(ScSigner) inner = NULL;
+
+  g_assert_no_error (error);
+  inner = sc_software_signer_new (sc_profile_get_dak_key_path (profile), sc_profile_get_dak_chain_path (profile),
+                                  &error);
+  g_assert_no_error (error);
+  return sc_test_pin_signer_new (inner, pin, retries);
+}
+
+ScStation *
+sc_gui_test_station (ScSigner   *signer,
+                     const char *device_uri)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ScProfile) profile = sc_defaults_load_training_profile (&error);
+  g_autoptr(ScDak) dak = NULL;
+  g_autoptr(ScStore) store = NULL;
+  g_autoptr(ScStationSecret) secret = NULL;
+  g_autoptr(ScPrinter) printer = NULL;
+  g_autofree char *data_dir = sc_defaults_get_data_dir ();
+  g_autofree char *key_path = g_build_filename (data_dir, "station.key", NULL);
+
+  g_assert_no_error (error);
+  dak = signer ? sc_dak_new (profile, signer, &error) : sc_dak_new_for_profile (profile, &error);
+  g_assert_no_error (error);
+  store = sc_store_open (NULL, &error);
+  g_assert_no_error (error);
+  secret = sc_station_secret_load (key_path, &error);
+  g_assert_no_error (error);
+  printer = sc_printer_open (NULL, &error);
+  g_assert_no_error (error);
+  return sc_station_new (profile, dak, store, secret, printer, device_uri, NULL);
 }

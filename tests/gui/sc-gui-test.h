@@ -6,6 +6,9 @@
 
 #include <adwaita.h>
 
+#include "sc-core.h"
+#include "sc-test-pin-signer.h"
+
 G_BEGIN_DECLS
 
 /* gtk_test_init() and adw_init() with $XDG_DATA_HOME set to a new temporary
@@ -26,5 +29,14 @@ gboolean  sc_gui_test_wait    (ScGuiTestCondition  condition,
 GtkWindow *sc_gui_test_window (GtkWidget *child,
                                int        width,
                                int        height);
+
+/* A DAK behind a PIN (sc-test-pin-signer.h) over the embedded training
+ * DAK, with @pin and @retries tries. */
+ScSigner  *sc_gui_test_pin_signer (const char *pin,
+                                   int         retries);
+/* The embedded defaults' station, with @signer's DAK (NULL: the training
+ * software DAK) and @device_uri (NULL: the profile's). */
+ScStation *sc_gui_test_station    (ScSigner   *signer,
+                                   const char *device_uri);
 
 G_END_DECLS

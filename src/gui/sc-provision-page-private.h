@@ -1,0 +1,21 @@
+/* sc-provision-page-private.h: for the widget tests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "sc-provision-page.h"
+
+G_BEGIN_DECLS
+
+/* Moves the shift's start (monotonic µs), so a test sees units per hour
+ * without waiting an hour. */
+void _sc_provision_page_set_shift_start (ScProvisionPage *self,
+                                         gint64           monotonic_us);
+/* The step detail shown by a paused run: its step, or -1 when none is
+ * shown; and the value of its row @name. */
+int         _sc_provision_page_get_detail_step  (ScProvisionPage *self);
+const char *_sc_provision_page_get_detail_value (ScProvisionPage *self,
+                                                 const char      *name);
+
+G_END_DECLS
