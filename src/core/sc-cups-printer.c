@@ -10,9 +10,10 @@
  *
  * A queue that is stopped or refuses jobs is not ready: nothing is sent.
  * A job is followed until CUPS says it completed; one cancelled or aborted
- * is a failure whose outcome is not known. A job still waiting in the queue
- * when the timeout (30 s unless the URI says) runs out is cancelled, and
- * counts as not sent if CUPS never began to process it.
+ * is a failure whose outcome is not known. A job not done when the timeout
+ * (30 s unless the URI says) runs out is cancelled, so it cannot come out
+ * later beside a reprint; it counts as not sent if CUPS never began to
+ * process it, else its outcome is not known.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -206,17 +207,19 @@ get_job_state (ScCupsPrinter  *self,
   return TRUE;
 }
 
-/* Cancels a job that never got going; TRUE if CUPS never processed it. */
+/* Cancels a job; TRUE if it is cancelled and CUPS never processed it. */
 static gboolean
 cancel_unprocessed (ScCupsPrinter *self,
                     http_t        *http,
-                    int            job_id)
+                    int            job_id,
+                    gboolean       processed)
 {
   JobState job = { 0 };
   gboolean unprocessed;
 
   if (cupsCancelJob2 (http, self->queue, job_id, 0) > IPP_STATUS_OK_EVENTS_COMPLETE)
     return FALSE;
+  job.processed = processed;
   unprocessed = get_job_state (self, http, job_id, &job, NULL) && job.state == IPP_JSTATE_CANCELED &&
                 !job.processed;
   job_state_clear (&job);
@@ -294,7 +297,7 @@ print (ScPrinter               *printer,
       g_autofree char *reason = g_strdup (cupsLastErrorString ());
 
       /* A job whose document never arrived whole is never printed. */
-      if (cancel_unprocessed (self, http, job_id))
+      if (cancel_unprocessed (self, http, job_id, FALSE))
         g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY,
                      _("The label could not be sent to the CUPS queue “%s”: %s; the job was cancelled and "
                        "nothing was printed"), self->queue, reason);
@@ -340,17 +343,17 @@ print (ScPrinter               *printer,
       g_usleep (POLL_US);
     }
 
-  /* Not done in time: a job that never started is cancelled and counts as
-   * not sent; one under way is left to the printer, outcome unknown. */
-  if (!job.processed && cancel_unprocessed (self, http, job_id))
+  /* Not done in time: cancelled, so it never comes out later beside a
+   * reprint. One that never started counts as not sent. */
+  if (cancel_unprocessed (self, http, job_id, job.processed))
     g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY,
                  _("The CUPS queue “%s” did not print the label within %.0f s (%s%s%s); the job was cancelled "
                    "and nothing was printed"), self->queue, self->timeout_ms / 1000.0, job.reasons,
                  job.message && *job.message ? "; " : "", job.message ? job.message : "");
   else
     g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_FAILED,
-                 _("CUPS job %d on the queue “%s” had not finished after %.0f s (%s%s%s). Whether a label came "
-                   "out is not known: check the printer and the queue"), job_id, self->queue,
+                 _("CUPS job %d on the queue “%s” had not finished after %.0f s (%s%s%s) and was cancelled. "
+                   "Whether a label came out is not known: check the printer and the queue"), job_id, self->queue,
                  self->timeout_ms / 1000.0, job.reasons, job.message && *job.message ? "; " : "",
                  job.message ? job.message : "");
   job_state_clear (&job);
