@@ -29,4 +29,5 @@
 #include "sc-symbol.h"
 #include "sc-training.h"
 #include "sc-unit-run.h"
+#include "sc-users.h"
 #include "sc-yubikey-signer.h"

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "sc-store-private.h"
+#include "sc-users.h"
 
 #define SC_TYPE_SQLITE_STORE (sc_sqlite_store_get_type ())
 
@@ -156,6 +157,25 @@ static const char * const migrations[] = {
   /* 3: why a print did not print, or why its outcome is not known; prints
    * not sent to a printer that was not ready ('not-sent'). */
   "ALTER TABLE prints ADD COLUMN error TEXT;",
+
+  /* 4: the station's users. Never a passcode or a badge code: the
+   * passcode's salted scrypt hash, the badge's HMAC under the station
+   * secret. failures and retry_after make a name wait after wrong
+   * passcodes. */
+  "CREATE TABLE users ("
+  "  id INTEGER PRIMARY KEY,"
+  "  name TEXT NOT NULL COLLATE NOCASE,"
+  "  roles INTEGER NOT NULL CHECK (roles > 0),"
+  "  disabled INTEGER NOT NULL DEFAULT 0,"
+  "  passcode_hash TEXT NOT NULL,"
+  "  badge_mac TEXT,"
+  "  failures INTEGER NOT NULL DEFAULT 0,"
+  "  retry_after INTEGER NOT NULL DEFAULT 0,"
+  "  created INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL"
+  ");"
+  "CREATE UNIQUE INDEX users_name ON users (name);"
+  "CREATE UNIQUE INDEX users_badge ON users (badge_mac);",
 };
 
 #define SCHEMA_VERSION ((gint64) G_N_ELEMENTS (migrations))
@@ -1782,12 +1802,31 @@ describe (ScStore *store)
 
 static GPtrArray *search_units (ScStore *store, const ScUnitQuery *query, GError **error);
 static GPtrArray *list_audit   (ScStore *store, const char *serial, GError **error);
+static gint64        add_user           (ScStore *store, const ScUserRecord *user, const char *admin,
+                                         GError **error);
+static gboolean      update_user        (ScStore *store, const ScUserRecord *user, guint changes,
+                                         const char *admin, GError **error);
+static ScUserRecord *find_user          (ScStore *store, const char *name, GError **error);
+static ScUserRecord *find_user_by_badge (ScStore *store, const char *badge_mac, GError **error);
+static GPtrArray    *list_users         (ScStore *store, GError **error);
+static gboolean      count_users        (ScStore *store, guint *n_users, GError **error);
+static ScUserRecord *begin_sign_in      (ScStore *store, const char *name, gint64 now, GError **error);
+static gboolean      finish_sign_in     (ScStore *store, const char *name, const char *method, gboolean ok,
+                                         const char *new_hash, GError **error);
 
 static void
 store_iface_init (ScStoreInterface *iface)
 {
   iface->search_units = search_units;
   iface->list_audit = list_audit;
+  iface->add_user = add_user;
+  iface->update_user = update_user;
+  iface->find_user = find_user;
+  iface->find_user_by_badge = find_user_by_badge;
+  iface->list_users = list_users;
+  iface->count_users = count_users;
+  iface->begin_sign_in = begin_sign_in;
+  iface->finish_sign_in = finish_sign_in;
   iface->describe = describe;
   iface->begin_unit = begin_unit;
   iface->set_key = set_key;
@@ -2096,4 +2135,535 @@ list_audit (ScStore     *store,
       g_ptr_array_add (entries, entry);
     }
   return g_steal_pointer (&entries);
+}
+
+/* Users (appended: sc-store.h "Users") */
+
+#define USER_COLUMNS "id, name, roles, disabled, passcode_hash, badge_mac, failures, retry_after, created, updated"
+
+static ScUserRecord *
+user_from_row (sqlite3_stmt *stmt)
+{
+  ScUserRecord *user = g_new0 (ScUserRecord, 1);
+
+  user->id = sqlite3_column_int64 (stmt, 0);
+  user->name = column_text (stmt, 1);
+  user->roles = (guint) sqlite3_column_int (stmt, 2);
+  user->disabled = sqlite3_column_int (stmt, 3) != 0;
+  user->passcode_hash = column_text (stmt, 4);
+  user->badge_mac = column_text (stmt, 5);
+  user->failures = (guint) sqlite3_column_int (stmt, 6);
+  user->retry_after = sqlite3_column_int64 (stmt, 7);
+  user->created = sqlite3_column_int64 (stmt, 8);
+  user->updated = sqlite3_column_int64 (stmt, 9);
+  return user;
+}
+
+/* The user whose @column is @value, or NULL: with *@error set on a
+ * failure, left unset when there is none. */
+static ScUserRecord *
+user_where (ScSqliteStore  *self,
+            const char     *column,
+            const char     *value,
+            GError        **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *sql = g_strdup_printf ("SELECT " USER_COLUMNS " FROM users WHERE %s = ?", column);
+  const char *what = _("read the station’s users");
+  gboolean has_row;
+
+  stmt = prepare (self, sql, what, error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, value);
+  if (!step_row (self, stmt, &has_row, what, error) || !has_row)
+    return NULL;
+  return user_from_row (stmt);
+}
+
+static void
+set_unknown_user (GError     **error,
+                  const char  *name)
+{
+  g_set_error (error, SC_USERS_ERROR, SC_USERS_ERROR_UNKNOWN,
+               _("There is no user called “%s” at this station; check the name, or ask an admin to add you"),
+               name);
+}
+
+/* The user called @name: NULL with UNKNOWN when there is none. */
+static ScUserRecord *
+load_user (ScSqliteStore  *self,
+           const char     *name,
+           GError        **error)
+{
+  GError *local_error = NULL;
+  ScUserRecord *user = user_where (self, "name", name, &local_error);
+
+  if (user == NULL && local_error == NULL)
+    set_unknown_user (&local_error, name);
+  if (local_error != NULL)
+    g_propagate_error (error, local_error);
+  return user;
+}
+
+static gboolean
+count_users_locked (ScSqliteStore  *self,
+                    guint          *n_users,
+                    GError        **error)
+{
+  guint64 n = 0;
+
+  if (!count (self, "SELECT count(*) FROM users", &n, error))
+    return FALSE;
+  *n_users = (guint) n;
+  return TRUE;
+}
+
+/* With users at the station, @admin must be one of them, enabled, with
+ * the admin role, as the records are now. Sets *@n_users. */
+static gboolean
+check_admin_locked (ScSqliteStore  *self,
+                    const char     *admin,
+                    guint          *n_users,
+                    GError        **error)
+{
+  g_autoptr(ScUserRecord) user = NULL;
+  GError *local_error = NULL;
+
+  if (!count_users_locked (self, n_users, error))
+    return FALSE;
+  if (*n_users == 0)
+    return TRUE;
+
+  if (admin == NULL)
+    {
+      g_set_error_literal (error, SC_USERS_ERROR, SC_USERS_ERROR_SIGN_IN_NEEDED,
+                           _("Sign in as an admin to change the station’s users"));
+      return FALSE;
+    }
+  user = user_where (self, "name", admin, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  if (user == NULL)
+    {
+      g_set_error (error, SC_USERS_ERROR, SC_USERS_ERROR_NOT_ALLOWED,
+                   _("“%s” is not a user of this station; only an admin can change the station’s users"), admin);
+      return FALSE;
+    }
+  return sc_user_check_right (user, SC_RIGHT_MANAGE_USERS, error);
+}
+
+/* Refuses a badge another user than @name has. */
+static gboolean
+check_badge_free (ScSqliteStore  *self,
+                  const char     *badge_mac,
+                  const char     *name,
+                  GError        **error)
+{
+  g_autoptr(ScUserRecord) other = NULL;
+  GError *local_error = NULL;
+
+  if (badge_mac == NULL)
+    return TRUE;
+  other = user_where (self, "badge_mac", badge_mac, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  if (other != NULL && (name == NULL || sqlite3_stricmp (other->name, name) != 0))
+    {
+      g_set_error (error, SC_USERS_ERROR, SC_USERS_ERROR_EXISTS,
+                   _("This badge is already %s’s; scan another badge, or take it from %s first"), other->name,
+                   other->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gint64
+add_user (ScStore             *store,
+          const ScUserRecord  *user,
+          const char          *admin,
+          GError             **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  g_autoptr(ScUserRecord) existing = NULL;
+  g_autofree char *roles = sc_roles_to_string (user->roles);
+  g_autofree char *details = NULL;
+  g_autofree char *actor = NULL;
+  const char *what = _("add the user");
+  GError *local_error = NULL;
+  gint64 now = g_get_real_time ();
+  gint64 id = 0;
+  guint n_users = 0;
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return 0;
+  if (!check_admin_locked (self, admin, &n_users, error))
+    goto out;
+
+  if (n_users == 0 && !(user->roles & SC_ROLE_ADMIN))
+    {
+      g_set_error_literal (error, SC_USERS_ERROR, SC_USERS_ERROR_FIRST_ADMIN,
+                           _("The first user of a station must be an admin, who then adds the others; give this "
+                             "user the admin role too"));
+      goto out;
+    }
+
+  existing = user_where (self, "name", user->name, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      goto out;
+    }
+  if (existing != NULL)
+    {
+      g_set_error (error, SC_USERS_ERROR, SC_USERS_ERROR_EXISTS,
+                   _("There is already a user called “%s” at this station; choose another name"), existing->name);
+      goto out;
+    }
+  if (!check_badge_free (self, user->badge_mac, NULL, error))
+    goto out;
+
+  insert = prepare (self,
+                    "INSERT INTO users (name, roles, disabled, passcode_hash, badge_mac, created, updated) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    what, error);
+  if (insert == NULL)
+    goto out;
+  bind_text (insert, 1, user->name);
+  sqlite3_bind_int (insert, 2, (int) user->roles);
+  sqlite3_bind_int (insert, 3, user->disabled ? 1 : 0);
+  bind_text (insert, 4, user->passcode_hash);
+  bind_text (insert, 5, user->badge_mac);
+  sqlite3_bind_int64 (insert, 6, now);
+  sqlite3_bind_int64 (insert, 7, now);
+  if (!step_done (self, insert, what, error))
+    goto out;
+  id = sqlite3_last_insert_rowid (self->db);
+
+  /* The first user is made by whoever runs the program: no admin exists. */
+  actor = n_users == 0 ? g_strdup_printf ("%s@%s", g_get_user_name (), self->host) : g_strdup (admin);
+  details = g_strdup_printf ("%s: roles %s%s%s", user->name, roles, user->badge_mac ? ", badge set" : "",
+                             n_users == 0 ? "; the station's first user" : "");
+  ok = append_audit (self, now, actor, "user-added", NULL, details, error);
+
+out:
+  return tx_end (self, ok, ok ? error : NULL) ? id : 0;
+}
+
+static gboolean
+update_user (ScStore             *store,
+             const ScUserRecord  *user,
+             guint                changes,
+             const char          *admin,
+             GError             **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUserRecord) old = NULL;
+  const char *what = _("change the user");
+  gint64 now = g_get_real_time ();
+  guint n_users = 0;
+  guint64 n_admins = 0;
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+  if (!check_admin_locked (self, admin, &n_users, error) ||
+      !(old = load_user (self, user->name, error)))
+    goto out;
+
+  if (changes & SC_USER_CHANGE_ROLES)
+    {
+      g_autoptr(sqlite3_stmt) stmt = NULL;
+      g_autofree char *roles = sc_roles_to_string (user->roles);
+      g_autofree char *old_roles = sc_roles_to_string (old->roles);
+      g_autofree char *details = g_strdup_printf ("%s: roles %s (were %s)", old->name, roles, old_roles);
+
+      if (!(stmt = prepare (self, "UPDATE users SET roles = ?, updated = ? WHERE id = ?", what, error)))
+        goto out;
+      sqlite3_bind_int (stmt, 1, (int) user->roles);
+      sqlite3_bind_int64 (stmt, 2, now);
+      sqlite3_bind_int64 (stmt, 3, old->id);
+      if (!step_done (self, stmt, what, error) || !append_audit (self, now, admin, "user-roles", NULL, details, error))
+        goto out;
+    }
+
+  if (changes & SC_USER_CHANGE_PASSCODE)
+    {
+      g_autoptr(sqlite3_stmt) stmt = NULL;
+      g_autofree char *details = g_strdup_printf ("%s: new passcode", old->name);
+
+      if (!(stmt = prepare (self, "UPDATE users SET passcode_hash = ?, failures = 0, retry_after = 0, updated = ? "
+                                  "WHERE id = ?", what, error)))
+        goto out;
+      bind_text (stmt, 1, user->passcode_hash);
+      sqlite3_bind_int64 (stmt, 2, now);
+      sqlite3_bind_int64 (stmt, 3, old->id);
+      if (!step_done (self, stmt, what, error) ||
+          !append_audit (self, now, admin, "user-passcode", NULL, details, error))
+        goto out;
+    }
+
+  if (changes & SC_USER_CHANGE_BADGE)
+    {
+      g_autoptr(sqlite3_stmt) stmt = NULL;
+      g_autofree char *details = g_strdup_printf (user->badge_mac ? "%s: badge set" : "%s: badge removed",
+                                                  old->name);
+
+      if (!check_badge_free (self, user->badge_mac, old->name, error) ||
+          !(stmt = prepare (self, "UPDATE users SET badge_mac = ?, updated = ? WHERE id = ?", what, error)))
+        goto out;
+      bind_text (stmt, 1, user->badge_mac);
+      sqlite3_bind_int64 (stmt, 2, now);
+      sqlite3_bind_int64 (stmt, 3, old->id);
+      if (!step_done (self, stmt, what, error) || !append_audit (self, now, admin, "user-badge", NULL, details, error))
+        goto out;
+    }
+
+  if (changes & SC_USER_CHANGE_DISABLED)
+    {
+      g_autoptr(sqlite3_stmt) stmt = NULL;
+
+      if (!(stmt = prepare (self, "UPDATE users SET disabled = ?, updated = ? WHERE id = ?", what, error)))
+        goto out;
+      sqlite3_bind_int (stmt, 1, user->disabled ? 1 : 0);
+      sqlite3_bind_int64 (stmt, 2, now);
+      sqlite3_bind_int64 (stmt, 3, old->id);
+      if (!step_done (self, stmt, what, error) ||
+          !append_audit (self, now, admin, user->disabled ? "user-disabled" : "user-enabled", NULL, old->name, error))
+        goto out;
+    }
+
+  /* Somebody must be left to manage the users. */
+  if (!count (self, "SELECT count(*) FROM users WHERE disabled = 0 AND (roles & 8) != 0", &n_admins, error))
+    goto out;
+  G_STATIC_ASSERT (SC_ROLE_ADMIN == 8);
+  if (n_admins == 0)
+    {
+      g_set_error (error, SC_USERS_ERROR, SC_USERS_ERROR_LAST_ADMIN,
+                   _("%s is the station’s last enabled admin, and nobody could manage its users without one; "
+                     "make another user an admin first"),
+                   old->name);
+      goto out;
+    }
+  ok = TRUE;
+
+out:
+  return tx_end (self, ok, ok ? error : NULL);
+}
+
+static ScUserRecord *
+find_user (ScStore     *store,
+           const char  *name,
+           GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return load_user (self, name, error);
+}
+
+static ScUserRecord *
+find_user_by_badge (ScStore     *store,
+                    const char  *badge_mac,
+                    GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  GError *local_error = NULL;
+  ScUserRecord *user = user_where (self, "badge_mac", badge_mac, &local_error);
+
+  if (user == NULL && local_error == NULL)
+    g_set_error_literal (&local_error, SC_USERS_ERROR, SC_USERS_ERROR_UNKNOWN,
+                         _("This badge belongs to nobody at this station"));
+  if (local_error != NULL)
+    g_propagate_error (error, local_error);
+  return user;
+}
+
+static GPtrArray *
+list_users (ScStore  *store,
+            GError  **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_user_record_free);
+  const char *what = _("read the station’s users");
+  gboolean has_row;
+
+  stmt = prepare (self, "SELECT " USER_COLUMNS " FROM users ORDER BY name", what, error);
+  if (stmt == NULL)
+    return NULL;
+  for (;;)
+    {
+      if (!step_row (self, stmt, &has_row, what, error))
+        return NULL;
+      if (!has_row)
+        break;
+      g_ptr_array_add (users, user_from_row (stmt));
+    }
+  return g_steal_pointer (&users);
+}
+
+static gboolean
+count_users (ScStore  *store,
+             guint    *n_users,
+             GError  **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  *n_users = 0;
+  return count_users_locked (self, n_users, error);
+}
+
+static ScUserRecord *
+begin_sign_in (ScStore     *store,
+               const char  *name,
+               gint64       now,
+               GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUserRecord) user = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GError) refusal = NULL;
+  GError *local_error = NULL;
+  const char *what = _("record the sign-in");
+  gboolean ok = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return NULL;
+
+  user = user_where (self, "name", name, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      goto out;
+    }
+  if (user == NULL)
+    {
+      /* The name typed is not recorded: it may be a passcode typed into
+       * the wrong field. */
+      set_unknown_user (&refusal, name);
+      ok = append_audit (self, g_get_real_time (), self->host, "sign-in-failed", NULL, "no such user", error);
+      goto out;
+    }
+
+  if (user->disabled)
+    {
+      g_set_error (&refusal, SC_USERS_ERROR, SC_USERS_ERROR_DISABLED,
+                   _("%s is disabled at this station; ask an admin"), user->name);
+      ok = append_audit (self, g_get_real_time (), user->name, "sign-in-refused", NULL, "disabled; by passcode",
+                         error);
+      goto out;
+    }
+
+  if (now < user->retry_after)
+    {
+      gint64 wait = user->retry_after - now;
+      int seconds = (int) MAX (1, (wait + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+
+      /* Nothing is checked, so nothing is recorded: a wait is not an attempt. */
+      g_set_error (error, SC_USERS_ERROR, SC_USERS_ERROR_THROTTLED,
+                   g_dngettext (GETTEXT_PACKAGE,
+                                "Wrong passcodes were typed for %s: wait %d more second, then try again",
+                                "Wrong passcodes were typed for %s: wait %d more seconds, then try again", seconds),
+                   user->name, seconds);
+      goto out;
+    }
+
+  /* Counted as a failure until the passcode is found right. */
+  user->failures++;
+  user->retry_after = now + sc_users_retry_delay (user->failures);
+  stmt = prepare (self, "UPDATE users SET failures = ?, retry_after = ? WHERE id = ?", what, error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_int (stmt, 1, (int) MIN (user->failures, (guint) G_MAXINT));
+  sqlite3_bind_int64 (stmt, 2, user->retry_after);
+  sqlite3_bind_int64 (stmt, 3, user->id);
+  ok = step_done (self, stmt, what, error);
+
+out:
+  if (!tx_end (self, ok, ok ? error : NULL))
+    return NULL;
+  if (refusal != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&refusal));
+      return NULL;
+    }
+  return g_steal_pointer (&user);
+}
+
+static gboolean
+finish_sign_in (ScStore     *store,
+                const char  *name,
+                const char  *method,
+                gboolean     ok,
+                const char  *new_hash,
+                GError     **error)
+{
+  ScSqliteStore *self = SC_SQLITE_STORE (store);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(ScUserRecord) user = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *details = NULL;
+  const char *what = _("record the sign-in");
+  gboolean by_passcode = g_str_equal (method, "passcode");
+  gint64 now = g_get_real_time ();
+  gboolean done = FALSE;
+
+  if (!tx_begin (self, TRUE, error))
+    return FALSE;
+  if (!(user = load_user (self, name, error)))
+    goto out;
+
+  if (ok && by_passcode)
+    {
+      stmt = prepare (self,
+                      new_hash ? "UPDATE users SET failures = 0, retry_after = 0, passcode_hash = ? WHERE id = ?"
+                               : "UPDATE users SET failures = 0, retry_after = 0 WHERE id = ?",
+                      what, error);
+      if (stmt == NULL)
+        goto out;
+      if (new_hash != NULL)
+        bind_text (stmt, 1, new_hash);
+      sqlite3_bind_int64 (stmt, new_hash ? 2 : 1, user->id);
+      if (!step_done (self, stmt, what, error))
+        goto out;
+    }
+
+  if (ok)
+    {
+      g_autofree char *params = NULL;
+
+      /* "$scrypt$ln=…,r=…,p=…$…": the parameters, never the salt or hash. */
+      if (new_hash != NULL)
+        {
+          g_auto(GStrv) parts = g_strsplit (new_hash, "$", -1);
+          params = g_strdup (g_strv_length (parts) > 2 ? parts[2] : "?");
+        }
+      details = g_strdup_printf ("by %s%s%s", method, params ? "; passcode hashed again with scrypt " : "",
+                                 params ? params : "");
+      done = append_audit (self, now, user->name, "sign-in", NULL, details, error);
+    }
+  else
+    {
+      details = g_strdup_printf ("wrong %s, %u in a row; the next is checked after %" G_GINT64_FORMAT " s", method,
+                                 user->failures, sc_users_retry_delay (user->failures) / G_USEC_PER_SEC);
+      done = append_audit (self, now, user->name, "sign-in-failed", NULL, details, error);
+    }
+
+out:
+  return tx_end (self, done, done ? error : NULL);
 }

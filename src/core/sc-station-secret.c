@@ -28,6 +28,7 @@
 
 #define SEAL_INFO "setup-console pin seal v1"
 #define MAC_INFO  "setup-console pin mac v1"
+#define BADGE_INFO "setup-console badge mac v1"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_KDF, EVP_KDF_free)
@@ -436,6 +437,53 @@ sc_station_secret_pin_mac (ScStationSecret *self,
   sc_memwipe (key, sizeof key);
   /* HMAC-SHA256 is built into every OpenSSL 3 default provider: a failure
    * here is no memory or a broken installation, nothing a caller can handle. */
+  if (!ok)
+    g_error ("OpenSSL cannot compute HMAC-SHA256");
+
+  hex = g_string_sized_new (2 * sizeof out);
+  for (gsize i = 0; i < sizeof out; i++)
+    g_string_append_printf (hex, "%02x", out[i]);
+  return g_string_free (hex, FALSE);
+}
+
+/**
+ * sc_station_secret_badge_mac:
+ *
+ * Returns: (transfer full): HMAC-SHA256 (a key derived from the secret for
+ *   badges only) over the badge code, in lower-case hex.
+ */
+char *
+sc_station_secret_badge_mac (ScStationSecret *self,
+                             ScSecret        *badge)
+{
+  g_autoptr(EVP_MAC) mac = NULL;
+  g_autoptr(EVP_MAC_CTX) ctx = NULL;
+  guint8 key[KEY_LEN];
+  guint8 out[32];
+  const guint8 *data;
+  gsize len;
+  gsize out_len = 0;
+  gboolean ok;
+  GString *hex;
+  OSSL_PARAM params[] = {
+    OSSL_PARAM_construct_utf8_string (OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0),
+    OSSL_PARAM_construct_end (),
+  };
+
+  g_return_val_if_fail (SC_IS_STATION_SECRET (self), NULL);
+  g_return_val_if_fail (badge != NULL, NULL);
+
+  data = sc_secret_get_data (badge, &len);
+  mac = EVP_MAC_fetch (NULL, OSSL_MAC_NAME_HMAC, NULL);
+  ok = mac != NULL &&
+       (ctx = EVP_MAC_CTX_new (mac)) != NULL &&
+       derive_key (self, BADGE_INFO, key) &&
+       EVP_MAC_init (ctx, key, sizeof key, params) == 1 &&
+       EVP_MAC_update (ctx, data, len) == 1 &&
+       EVP_MAC_final (ctx, out, &out_len, sizeof out) == 1 &&
+       out_len == sizeof out;
+  sc_memwipe (key, sizeof key);
+  /* As for the PIN's MAC: nothing a caller could handle. */
   if (!ok)
     g_error ("OpenSSL cannot compute HMAC-SHA256");
 

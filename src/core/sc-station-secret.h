@@ -32,5 +32,9 @@ ScSecret        *sc_station_secret_open_pin  (ScStationSecret *self,
 char            *sc_station_secret_pin_mac   (ScStationSecret *self,
                                               const char      *product,
                                               ScSecret        *pin);
+/* HMAC-SHA256 of a badge code, hex, under a key of its own derived from the
+ * secret: a user is found by badge without the code being stored. */
+char            *sc_station_secret_badge_mac (ScStationSecret *self,
+                                              ScSecret        *badge);
 
 G_END_DECLS

@@ -44,6 +44,17 @@ struct _ScStoreInterface
   gboolean      (*reconcile)       (ScStore *self, ScReconciliation *out, GError **error);
   GPtrArray    *(*search_units)    (ScStore *self, const ScUnitQuery *query, GError **error);
   GPtrArray    *(*list_audit)      (ScStore *self, const char *serial, GError **error);
+
+  gint64        (*add_user)        (ScStore *self, const ScUserRecord *user, const char *admin, GError **error);
+  gboolean      (*update_user)     (ScStore *self, const ScUserRecord *user, guint changes, const char *admin,
+                                    GError **error);
+  ScUserRecord *(*find_user)       (ScStore *self, const char *name, GError **error);
+  ScUserRecord *(*find_user_by_badge) (ScStore *self, const char *badge_mac, GError **error);
+  GPtrArray    *(*list_users)      (ScStore *self, GError **error);
+  gboolean      (*count_users)     (ScStore *self, guint *n_users, GError **error);
+  ScUserRecord *(*begin_sign_in)   (ScStore *self, const char *name, gint64 now, GError **error);
+  gboolean      (*finish_sign_in)  (ScStore *self, const char *name, const char *method, gboolean ok,
+                                    const char *new_hash, GError **error);
 };
 
 /* The SQLite backend (sc-sqlite-store.c). */

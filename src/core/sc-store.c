@@ -575,3 +575,159 @@ sc_store_list_audit (ScStore     *self,
 
   return SC_STORE_GET_IFACE (self)->list_audit (self, serial, error);
 }
+
+/* Users */
+
+void
+sc_user_record_free (ScUserRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->name);
+  g_free (record->passcode_hash);
+  g_free (record->badge_mac);
+  g_free (record);
+}
+
+/**
+ * sc_user_record_copy:
+ *
+ * Returns: (transfer full): a copy of @record.
+ */
+ScUserRecord *
+sc_user_record_copy (const ScUserRecord *record)
+{
+  ScUserRecord *copy;
+
+  g_return_val_if_fail (record != NULL, NULL);
+
+  copy = g_memdup2 (record, sizeof *record);
+  copy->name = g_strdup (record->name);
+  copy->passcode_hash = g_strdup (record->passcode_hash);
+  copy->badge_mac = g_strdup (record->badge_mac);
+  return copy;
+}
+
+gint64
+sc_store_add_user (ScStore             *self,
+                   const ScUserRecord  *user,
+                   const char          *admin,
+                   GError             **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), 0);
+  g_return_val_if_fail (user != NULL && user->name != NULL && user->passcode_hash != NULL, 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
+
+  return SC_STORE_GET_IFACE (self)->add_user (self, user, admin, error);
+}
+
+gboolean
+sc_store_update_user (ScStore             *self,
+                      const ScUserRecord  *user,
+                      guint                changes,
+                      const char          *admin,
+                      GError             **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (user != NULL && user->name != NULL, FALSE);
+  g_return_val_if_fail (changes != 0, FALSE);
+  g_return_val_if_fail (!(changes & SC_USER_CHANGE_PASSCODE) || user->passcode_hash != NULL, FALSE);
+  g_return_val_if_fail (admin != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->update_user (self, user, changes, admin, error);
+}
+
+/**
+ * sc_store_find_user:
+ *
+ * Returns: (transfer full): the user called @name, with its passcode hash.
+ */
+ScUserRecord *
+sc_store_find_user (ScStore     *self,
+                    const char  *name,
+                    GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return SC_STORE_GET_IFACE (self)->find_user (self, name, error);
+}
+
+/**
+ * sc_store_find_user_by_badge:
+ *
+ * Returns: (transfer full): the user whose badge has the MAC @badge_mac.
+ */
+ScUserRecord *
+sc_store_find_user_by_badge (ScStore     *self,
+                             const char  *badge_mac,
+                             GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+  g_return_val_if_fail (badge_mac != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return SC_STORE_GET_IFACE (self)->find_user_by_badge (self, badge_mac, error);
+}
+
+/**
+ * sc_store_list_users:
+ *
+ * Returns: (transfer full) (element-type ScUserRecord): every user, by name.
+ */
+GPtrArray *
+sc_store_list_users (ScStore  *self,
+                     GError  **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return SC_STORE_GET_IFACE (self)->list_users (self, error);
+}
+
+gboolean
+sc_store_count_users (ScStore  *self,
+                      guint    *n_users,
+                      GError  **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (n_users != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->count_users (self, n_users, error);
+}
+
+/**
+ * sc_store_begin_sign_in:
+ *
+ * Returns: (transfer full): the user, with the passcode hash to check.
+ */
+ScUserRecord *
+sc_store_begin_sign_in (ScStore     *self,
+                        const char  *name,
+                        gint64       now,
+                        GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return SC_STORE_GET_IFACE (self)->begin_sign_in (self, name, now, error);
+}
+
+gboolean
+sc_store_finish_sign_in (ScStore     *self,
+                         const char  *name,
+                         const char  *method,
+                         gboolean     ok,
+                         const char  *new_hash,
+                         GError     **error)
+{
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (name != NULL && method != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return SC_STORE_GET_IFACE (self)->finish_sign_in (self, name, method, ok, new_hash, error);
+}

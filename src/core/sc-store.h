@@ -317,4 +317,84 @@ GPtrArray      *sc_store_list_audit      (ScStore           *self,
                                           const char        *serial,
                                           GError           **error);
 
+/* Users (sc-users.h has their rules, roles and sign-in; call these through
+ * ScUsers). Neither a passcode nor a badge code is ever stored: only the
+ * passcode's salted scrypt hash and the badge's HMAC under the station
+ * secret. */
+typedef struct
+{
+  gint64    id;
+  char     *name;
+  guint     roles;           /* ScRole flags (sc-users.h) */
+  gboolean  disabled;
+  char     *passcode_hash;   /* sc_passcode_hash()'s text; NULL when not read */
+  char     *badge_mac;       /* HMAC-SHA256 of the badge code, hex; NULL: no badge */
+  guint     failures;        /* wrong passcodes since the last sign-in */
+  gint64    retry_after;     /* no passcode is checked before this (µs since the epoch, UTC) */
+  gint64    created;
+  gint64    updated;
+} ScUserRecord;
+
+void          sc_user_record_free (ScUserRecord       *record);
+ScUserRecord *sc_user_record_copy (const ScUserRecord *record);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScUserRecord, sc_user_record_free)
+
+/* What sc_store_update_user() writes. */
+typedef enum
+{
+  SC_USER_CHANGE_ROLES    = 1 << 0,
+  SC_USER_CHANGE_PASSCODE = 1 << 1,
+  SC_USER_CHANGE_BADGE    = 1 << 2,
+  SC_USER_CHANGE_DISABLED = 1 << 3,
+} ScUserChange;
+
+/* Adds @user (name, roles, passcode hash, badge MAC), audited with @admin.
+ * With no user yet, @user must be an admin and @admin may be NULL (the
+ * system account is named); after that @admin must be an enabled admin.
+ * SC_USERS_ERROR_EXISTS for a name or badge taken. Returns the id, 0 on
+ * error. */
+gint64          sc_store_add_user           (ScStore            *self,
+                                             const ScUserRecord *user,
+                                             const char         *admin,
+                                             GError            **error);
+/* Writes @changes of @user (found by name), one audit entry each, by
+ * @admin, an enabled admin. The last enabled admin stays one
+ * (SC_USERS_ERROR_LAST_ADMIN). A new passcode clears the failures. */
+gboolean        sc_store_update_user        (ScStore            *self,
+                                             const ScUserRecord *user,
+                                             guint               changes,
+                                             const char         *admin,
+                                             GError            **error);
+/* NULL with SC_USERS_ERROR_UNKNOWN when there is none. */
+ScUserRecord   *sc_store_find_user          (ScStore            *self,
+                                             const char         *name,
+                                             GError            **error);
+ScUserRecord   *sc_store_find_user_by_badge (ScStore            *self,
+                                             const char         *badge_mac,
+                                             GError            **error);
+/* Every user, ordered by name. */
+GPtrArray      *sc_store_list_users         (ScStore            *self,
+                                             GError            **error);
+gboolean        sc_store_count_users        (ScStore            *self,
+                                             guint              *n_users,
+                                             GError            **error);
+/* Claims a passcode check for @name at @now, in one transaction: refuses a
+ * disabled user (DISABLED) and a name still waiting (THROTTLED); otherwise
+ * counts a failure in advance (so checks in parallel cannot skip the wait)
+ * and returns the user with the passcode hash to check. */
+ScUserRecord   *sc_store_begin_sign_in      (ScStore            *self,
+                                             const char         *name,
+                                             gint64              now,
+                                             GError            **error);
+/* How the check ended: @ok clears the failures and audits "sign-in";
+ * otherwise "sign-in-failed" with the failures in a row and the wait.
+ * @method: "passcode" or "badge". @new_hash (nullable) replaces the
+ * passcode hash (stronger parameters), in the same transaction. */
+gboolean        sc_store_finish_sign_in     (ScStore            *self,
+                                             const char         *name,
+                                             const char         *method,
+                                             gboolean            ok,
+                                             const char         *new_hash,
+                                             GError            **error);
+
 G_END_DECLS

@@ -215,7 +215,7 @@ test_open_reopen (Fixture       *fx,
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
   g_assert_cmpint (g_stat (parent, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
-  g_assert_cmpint (raw_int (fx->path, "SELECT max(version) FROM schema_version"), ==, 3);
+  g_assert_cmpint (raw_int (fx->path, "SELECT max(version) FROM schema_version"), ==, 4);
   journal = raw_text (fx->path, "PRAGMA journal_mode");
   g_assert_cmpstr (journal, ==, "wal");
 
@@ -230,7 +230,7 @@ test_open_reopen (Fixture       *fx,
 
   /* Reopening applies no migration again and keeps everything. */
   store = open_store (fx->path);
-  g_assert_cmpint (raw_int (fx->path, "SELECT count(*) FROM schema_version"), ==, 3);
+  g_assert_cmpint (raw_int (fx->path, "SELECT count(*) FROM schema_version"), ==, 4);
   found = sc_store_find_unit (store, PRODUCT, "SN-0001", &error);
   g_assert_no_error (error);
   g_assert_cmpint (found->id, ==, id);
@@ -283,7 +283,7 @@ test_newer_schema_refused (Fixture       *fx,
   ScStore *store;
 
   close_store (open_store (fx->path));
-  raw_exec (fx->path, "INSERT INTO schema_version (version, applied) VALUES (4, 0)");
+  raw_exec (fx->path, "INSERT INTO schema_version (version, applied) VALUES (5, 0)");
 
   {
     g_autofree char *uri = g_strconcat ("sqlite://", fx->path, NULL);
@@ -294,7 +294,7 @@ test_newer_schema_refused (Fixture       *fx,
   g_assert_error (error, SC_STORE_ERROR, SC_STORE_ERROR_OPEN);
   g_assert_nonnull (strstr (error->message, "newer"));
   /* Nothing was changed by the refusal. */
-  g_assert_cmpint (raw_int (fx->path, "SELECT max(version) FROM schema_version"), ==, 4);
+  g_assert_cmpint (raw_int (fx->path, "SELECT max(version) FROM schema_version"), ==, 5);
 }
 
 /* begin_unit */
