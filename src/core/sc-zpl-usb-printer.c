@@ -4,7 +4,8 @@
  *
  * The printer is looked up for each job (it may have been unplugged and
  * plugged in again since), its printer-class interface (class 7) claimed,
- * the kernel's usblp detached for the job, and the ZPL sent over the bulk
+ * the kernel's usblp detached for the job (and given the interface back
+ * after), and the ZPL sent over the bulk
  * OUT endpoint. A bidirectional interface (a bulk IN endpoint) is asked
  * ~HS before and after the job, as over TCP, unless status=off; with
  * status=on an interface without one is refused. A printer unplugged
@@ -81,6 +82,7 @@ typedef struct
   guint8                ep_out;
   guint8                ep_in;         /* 0: unidirectional */
   guint16               max_packet_in;
+  gboolean              reattach;      /* the kernel's driver had the interface */
 } UsbPort;
 
 static void
@@ -238,10 +240,14 @@ open_printer (ScZplUsbPrinter  *self,
           libusb_close (handle);
           continue;
         }
-      libusb_set_auto_detach_kernel_driver (handle, 1);
-      rc = libusb_claim_interface (handle, usb->interface);
-      if (rc != 0)
+      /* Only a driver that is there is detached (usblp, usually). */
+      usb->reattach = libusb_kernel_driver_active (handle, usb->interface) == 1;
+      if ((usb->reattach && (rc = libusb_detach_kernel_driver (handle, usb->interface)) != 0) ||
+          (rc = libusb_claim_interface (handle, usb->interface)) != 0)
         {
+          if (usb->reattach && rc != LIBUSB_ERROR_NOT_FOUND)
+            libusb_attach_kernel_driver (handle, usb->interface);
+          usb->reattach = FALSE;
           libusb_close (handle);
           continue;
         }
@@ -273,6 +279,8 @@ close_printer (UsbPort *usb)
   if (usb->handle == NULL)
     return;
   libusb_release_interface (usb->handle, usb->interface);
+  if (usb->reattach)
+    libusb_attach_kernel_driver (usb->handle, usb->interface);
   libusb_close (usb->handle);
   usb->handle = NULL;
 }
@@ -296,7 +304,7 @@ print (ScPrinter               *printer,
   ScZplUsbPrinter *self = SC_ZPL_USB_PRINTER (printer);
   g_autoptr(ScSecret) job = NULL;
   g_autofree char *port_name = g_strdup_printf (_("The USB printer %s"), self->spec);
-  UsbPort usb = { { usb_write, usb_read, port_name, self->timeout_ms, FALSE }, NULL, -1, 0, 0, 64 };
+  UsbPort usb = { { usb_write, usb_read, port_name, self->timeout_ms, FALSE }, NULL, -1, 0, 0, 64, FALSE };
   const guint8 *data;
   gsize len;
   gboolean ok;
