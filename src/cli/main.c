@@ -47,6 +47,11 @@ exit_status_for (const GError *error)
          : error->code == SC_STORE_ERROR_TAMPERED ? EXIT_TAMPERED : EXIT_STORE;
   if (error->domain == SC_PRINTER_ERROR)
     return error->code == SC_PRINTER_ERROR_ADDRESS ? EXIT_USAGE : EXIT_PRINTER;
+  if (error->domain == SC_USERS_ERROR)
+    return error->code == SC_USERS_ERROR_WRONG_PASSCODE || error->code == SC_USERS_ERROR_THROTTLED ||
+           error->code == SC_USERS_ERROR_SIGN_IN_NEEDED || error->code == SC_USERS_ERROR_NOT_ALLOWED ||
+           error->code == SC_USERS_ERROR_DISABLED ? EXIT_DENIED
+         : error->code == SC_USERS_ERROR_HASH ? EXIT_STORE : EXIT_BAD_INPUT;
   return EXIT_INTERNAL;
 }
 
@@ -676,6 +681,7 @@ static const struct
   { "export", cmd_export, N_("Export the manifest (CSV or JSON)") },
   { "audit", cmd_audit, N_("Verify the audit log: audit verify") },
   { "reconcile", cmd_reconcile, N_("Reconcile DAK signatures, units and labels") },
+  { "users", cmd_users, N_("Users and roles: add, passcode, badge, roles, disable, enable, list") },
   { "bench", cmd_bench, N_("Benchmark whole unit runs against the crypto floor") },
   { "label", cmd_label, N_("Draw a verified product or package label (PNG, PDF, SVG, ZPL)") },
   { "verify-label", cmd_verify_label, N_("Decode a label image and validate its payload") },
@@ -694,7 +700,8 @@ print_help (FILE *out)
              "Exit status: 0 done, 2 usage, 3 bad input, 4 refused by the CSR policy,\n"
              "5 DAK or chain failure, 6 output not written, 7 label does not decode back,\n"
              "8 unit or fixture failure, 9 records failure, 10 printer failure,\n"
-             "11 audit log tampered, 1 anything else."));
+             "11 audit log tampered, 12 not signed in, wrong passcode or role not allowed,\n"
+             "1 anything else."));
 }
 
 int

@@ -5,13 +5,8 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <glib/gi18n.h>
 
@@ -20,75 +15,49 @@
 /* A PIN file holds the PIN and at most a line ending. */
 #define MAX_PIN_FILE 64
 
+/* The file's checks and reading are shared (sc-cli-secret.c); the
+ * sentences are the DAK's own. */
 static ScSecret *
 read_pin_file (const char  *path,
                GError     **error)
 {
   g_autofree char *display = g_filename_display_name (path);
-  char buf[MAX_PIN_FILE + 1];
-  struct stat st;
-  gssize n;
-  gsize len = 0;
-  int fd;
-  ScSecret *pin;
+  CliSecretProblem problem;
+  int saved_errno;
+  ScSecret *pin = cli_read_secret_file (path, MAX_PIN_FILE, &problem, &saved_errno);
 
-  /* The checks are made on the open file, so nothing can swap it between
-   * the check and the read; a symbolic link is refused outright. */
-  fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0)
+  switch (problem)
     {
-      int saved_errno = errno;
-
+    case CLI_SECRET_OK:
+      return pin;
+    case CLI_SECRET_SYMLINK:
       g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_INSECURE,
-                   saved_errno == ELOOP ? _("The PIN file “%s” is a symbolic link; give the file itself")
-                                        : _("Cannot open the PIN file “%s”: %s"),
+                   _("The PIN file “%s” is a symbolic link; give the file itself"), display);
+      break;
+    case CLI_SECRET_CANNOT_OPEN:
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_INSECURE, _("Cannot open the PIN file “%s”: %s"),
                    display, g_strerror (saved_errno));
-      return NULL;
-    }
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
-    {
-      close (fd);
+      break;
+    case CLI_SECRET_NOT_REGULAR:
       g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_INSECURE, _("The PIN file “%s” is not a regular file"),
                    display);
-      return NULL;
-    }
-  if (st.st_uid != geteuid () || (st.st_mode & 077) != 0)
-    {
-      close (fd);
+      break;
+    case CLI_SECRET_NOT_PRIVATE:
       g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_INSECURE,
                    _("The PIN file “%s” must be owned by you and readable by nobody else (chmod 600); "
                      "it was not read"),
                    display);
-      return NULL;
-    }
-
-  for (;;)
-    {
-      n = read (fd, buf + len, sizeof buf - len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      len += n;
-      if (len == sizeof buf)
-        break;
-    }
-  close (fd);
-  if (n < 0 || len > MAX_PIN_FILE)
-    {
-      sc_memwipe (buf, sizeof buf);
-      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_INSECURE,
-                   n < 0 ? _("Cannot read the PIN file “%s”") : _("The PIN file “%s” holds more than a PIN"),
+      break;
+    case CLI_SECRET_CANNOT_READ:
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_INSECURE, _("Cannot read the PIN file “%s”"), display);
+      break;
+    case CLI_SECRET_TOO_LONG:
+    default:
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_INSECURE, _("The PIN file “%s” holds more than a PIN"),
                    display);
-      return NULL;
+      break;
     }
-  if (len > 0 && buf[len - 1] == '\n')
-    len--;
-  if (len > 0 && buf[len - 1] == '\r')
-    len--;
-  pin = sc_secret_new (buf, len);
-  sc_memwipe (buf, sizeof buf);
-  return pin;
+  return NULL;
 }
 
 /* Asks on the terminal, without echo. Never from a pipe: a PIN typed into a
@@ -97,55 +66,28 @@ static ScSecret *
 prompt_pin (const char  *prompt,
             GError     **error)
 {
-  struct termios saved, quiet;
-  char buf[64];
-  gsize len = 0;
-  gboolean ok = TRUE;
-  FILE *tty;
-  int c;
-  ScSecret *pin;
+  CliSecretProblem problem;
+  ScSecret *pin = cli_prompt_secret (prompt, 63, &problem);
 
-  tty = fopen ("/dev/tty", "r+e");
-  if (tty == NULL)
+  switch (problem)
     {
+    case CLI_SECRET_OK:
+      return pin;
+    case CLI_SECRET_NO_TERMINAL:
       g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_LOCKED,
                    _("The DAK needs its PIN and there is no terminal to ask on: give --pin-file FILE "
                      "(mode 0600)"));
-      return NULL;
-    }
-  setvbuf (tty, NULL, _IONBF, 0);
-  if (tcgetattr (fileno (tty), &saved) != 0)
-    {
-      fclose (tty);
+      break;
+    case CLI_SECRET_NO_ECHO:
       g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_LOCKED, _("Cannot turn off echo to ask for the DAK PIN"));
-      return NULL;
-    }
-  quiet = saved;
-  quiet.c_lflag &= ~(ECHO | ECHONL);
-  tcsetattr (fileno (tty), TCSAFLUSH, &quiet);
-  fputs (prompt, tty);
-
-  while ((c = fgetc (tty)) != EOF && c != '\n')
-    {
-      if (len < sizeof buf - 1)
-        buf[len++] = (char) c;
-      else
-        ok = FALSE;
-    }
-  tcsetattr (fileno (tty), TCSAFLUSH, &saved);
-  fputc ('\n', tty);
-  fclose (tty);
-
-  if (!ok)
-    {
-      sc_memwipe (buf, sizeof buf);
+      break;
+    case CLI_SECRET_TOO_LONG:
+    default:
       g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG,
                    _("That is too long for a PIN; it was not sent to the token"));
-      return NULL;
+      break;
     }
-  pin = sc_secret_new (buf, len);
-  sc_memwipe (buf, sizeof buf);
-  return pin;
+  return NULL;
 }
 
 /**

@@ -94,6 +94,7 @@ cmd_provision (int    argc,
   g_autofree char *profile_path = NULL, *store_uri = NULL, *device_uri = NULL, *printer_uri = NULL;
   g_autofree char *serial = NULL, *override = NULL;
   g_autofree char *dak_uri = NULL, *pin_file = NULL;
+  g_autofree char *as = NULL, *as_file = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(ScStation) station = NULL;
   int count = 0, status = EXIT_OK, passed = 0, failed = 0;
@@ -107,6 +108,8 @@ cmd_provision (int    argc,
     { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, N_("Read the DAK PIN from FILE (mode 0600) instead of asking"), N_("FILE") },
     { "count", 'n', 0, G_OPTION_ARG_INT, &count, N_("Provision N simulated units in a row, with made-up serials"), N_("N") },
     { "override", 0, 0, G_OPTION_ARG_STRING, &override, N_("Re-provision a completed serial, for this reason"), N_("REASON") },
+    { "as", 0, 0, G_OPTION_ARG_STRING, &as, N_("Who provisions: an operator (QA for --override), once the station has users"), N_("USER") },
+    { "as-passcode-file", 0, 0, G_OPTION_ARG_FILENAME, &as_file, N_("Read the passcode of --as from FILE (mode 0600) instead of asking"), N_("FILE") },
     { NULL }
   };
 
@@ -123,8 +126,12 @@ cmd_provision (int    argc,
   if (override != NULL && g_strstrip (override)[0] == '\0')
     return usage_error (context, _("--override needs a reason"));
 
-  station = open_station (profile_path, dak_uri, pin_file, TRUE, store_uri, device_uri, printer_uri, &error);
-  if (station == NULL)
+  /* Who works here first, then the DAK's PIN: nobody types a PIN for a
+   * run they may not start. */
+  station = open_station (profile_path, dak_uri, pin_file, FALSE, store_uri, device_uri, printer_uri, &error);
+  if (station == NULL ||
+      !cli_sign_in_station (station, as, as_file, override ? SC_RIGHT_OVERRIDE : SC_RIGHT_PROVISION, &error) ||
+      !cli_unlock_dak (station->dak, pin_file, &error))
     return fail_error (error);
   if (count > 0 && !g_str_has_prefix (station->device_uri, "sim:"))
     return usage_error (context, _("--count makes up serials, so it works only with the simulator (sim:)"));
@@ -313,6 +320,7 @@ cmd_reprint (int    argc,
 {
   g_autoptr(GOptionContext) context = g_option_context_new (_("SERIAL"));
   g_autofree char *profile_path = NULL, *store_uri = NULL, *printer_uri = NULL, *kind_name = NULL, *reason = NULL;
+  g_autofree char *as = NULL, *as_file = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(ScStation) station = NULL;
   g_autoptr(ScUnitRecord) unit = NULL;
@@ -330,6 +338,8 @@ cmd_reprint (int    argc,
     { "printer", 'P', 0, G_OPTION_ARG_STRING, &printer_uri, N_("Printer (default: PNG files in the data dir)"), N_("URI") },
     { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name, N_("product or package"), N_("KIND") },
     { "reason", 'r', 0, G_OPTION_ARG_STRING, &reason, N_("Why the label is printed again (recorded)"), N_("REASON") },
+    { "as", 0, 0, G_OPTION_ARG_STRING, &as, N_("Who reprints: QA, once the station has users"), N_("USER") },
+    { "as-passcode-file", 0, 0, G_OPTION_ARG_FILENAME, &as_file, N_("Read the passcode of --as from FILE (mode 0600) instead of asking"), N_("FILE") },
     { NULL }
   };
   int status;
@@ -346,7 +356,8 @@ cmd_reprint (int    argc,
     return usage_error (context, _("--kind must be product or package"));
 
   /* A reprint signs nothing: the DAK stays locked. */
-  if (!(station = open_station (profile_path, NULL, NULL, FALSE, store_uri, NULL, printer_uri, &error)))
+  if (!(station = open_station (profile_path, NULL, NULL, FALSE, store_uri, NULL, printer_uri, &error)) ||
+      !cli_sign_in_station (station, as, as_file, SC_RIGHT_REPRINT, &error))
     return fail_error (error);
   unit = sc_store_find_unit (station->store, sc_profile_get_device_type_id (station->profile), argv[1], &error);
   if (unit == NULL)
@@ -384,7 +395,7 @@ cmd_reprint (int    argc,
   printer = sc_printer_describe (station->printer);
   if (!(layout = sc_label_layout_new_for_profile (station->profile, payload, sc_dak_is_training (station->dak),
                                                   &error)) ||
-      !(print_id = sc_store_begin_print (station->store, unit->id, kind, TRUE, reason, printer, g_get_user_name (),
+      !(print_id = sc_store_begin_print (station->store, unit->id, kind, TRUE, reason, printer, station->operator_name,
                                          &error)))
     return fail_error (error);
   printed = sc_printer_print (station->printer, layout, job, NULL, &error);

@@ -23,6 +23,7 @@ enum
   EXIT_STORE = 9,      /* the station's records cannot be read or written */
   EXIT_PRINTER = 10,   /* the printer did not take the label */
   EXIT_TAMPERED = 11,  /* the audit log does not verify */
+  EXIT_DENIED = 12,    /* not signed in, a wrong passcode, or the user's roles do not allow it */
 };
 
 int        exit_status_for (const GError     *error);
@@ -59,6 +60,46 @@ int cmd_reprint      (int argc, char **argv);
 int cmd_export       (int argc, char **argv);
 int cmd_audit        (int argc, char **argv);
 int cmd_reconcile    (int argc, char **argv);
+
+/* sc-cli-secret.c: a secret from a private file or the terminal */
+typedef enum
+{
+  CLI_SECRET_OK,
+  CLI_SECRET_CANNOT_OPEN,   /* with the system's errno */
+  CLI_SECRET_SYMLINK,
+  CLI_SECRET_NOT_REGULAR,
+  CLI_SECRET_NOT_PRIVATE,   /* not owned by this user, or readable by others */
+  CLI_SECRET_CANNOT_READ,
+  CLI_SECRET_TOO_LONG,      /* longer than asked for, or more than one line */
+  CLI_SECRET_NO_TERMINAL,
+  CLI_SECRET_NO_ECHO,
+} CliSecretProblem;
+
+ScSecret  *cli_read_secret_file (const char        *path,
+                                 gsize              max_len,
+                                 CliSecretProblem  *problem,
+                                 int               *saved_errno);
+ScSecret  *cli_prompt_secret    (const char        *prompt,
+                                 gsize              max_len,
+                                 CliSecretProblem  *problem);
+
+/* sc-cli-users.c */
+int        cmd_users            (int argc, char **argv);
+/* Signs --as in (when the station has users) and checks @right; *@user
+ * is NULL at a station without users. */
+gboolean   cli_sign_in          (ScUsers           *users,
+                                 const char        *as,
+                                 const char        *passcode_file,
+                                 ScRight            right,
+                                 ScUserRecord     **user,
+                                 GError           **error);
+/* The same for @station's records; the user signed in becomes the
+ * station's operator_name, recorded on runs and prints. */
+gboolean   cli_sign_in_station  (ScStation         *station,
+                                 const char        *as,
+                                 const char        *passcode_file,
+                                 ScRight            right,
+                                 GError           **error);
 
 /* sc-cli-units.c: the profile, its DAK (unlocked with @unlock), the store,
  * the station secret and the printer (@printer_uri, else the profile's);
