@@ -163,6 +163,38 @@ split_jobs "$work/jobs3"
 last=$(ls "$work/jobs3" | grep -c '\.zpl$')
 check "the test label, rendered by zpl-renderer-js, reads as the test text" \
   test "$(render_and_read "$work/jobs3/job$last.zpl")" = "SETUP CONSOLE TEST LABEL 300 DPI"
+
+# --- calibration: offset and darkness from the profile ------------------------------
+cp "$profile" "$work/dak/calibrated.profile"
+printf '\n[printer]\nuri=%s\nx-offset=2mm\ny-offset=12dots\ndarkness=20\n' "$printer" >> "$work/dak/calibrated.profile"
+expect_status "print-test-label on the calibrated profile's own printer" 0 \
+  "$cli" print-test-label --profile "$work/dak/calibrated.profile"
+split_jobs "$work/jobs4"
+njobs=$(jobs_printed)
+plain=$work/jobs4/job$((njobs - 1)).zpl
+moved=$work/jobs4/job$njobs.zpl
+check "the calibrated job sets the darkness (~SD20) before the format" \
+  test "$(sed -n '$p' "$plain")" = "~SD20"
+# The darkness command precedes ^XA, so it ends the job before in the split.
+sed -i '$d' "$plain"
+check "and moves the label home 24 dots right (2 mm at 300 dpi) and 12 down, widening the print" \
+  bash -c "grep -qx '\^LH24,12' '$moved' && grep -qx '\^PW496' '$moved' && grep -qx '\^LL355' '$moved'"
+check "the rest of the job is the same label" \
+  cmp <(grep -v '^\^PW\|^\^LL\|^\^LH' "$plain") <(grep -v '^\^PW\|^\^LL\|^\^LH' "$moved")
+# box JOB.zpl: where zpl-renderer-js draws the label: its ink's bounding box
+# (white margin added, so a border at the edge counts as ink).
+box() {
+  local w h
+  w=$(sed -n 's/^\^PW\([0-9]*\)$/\1/p' "$1"); h=$(sed -n 's/^\^LL\([0-9]*\)$/\1/p' "$1")
+  node "$zpl_render" "$1" "$1.png" "$(awk -v d="$w" 'BEGIN { print d / 12 }')" "$(awk -v d="$h" 'BEGIN { print d / 12 }')" 12 &&
+    convert "$1.png" -bordercolor white -border 1 -trim -format "%w %h %X %Y" info: | tr -d +
+}
+read -r pw ph px py <<< "$(box "$plain")"
+read -r mw mh mx my <<< "$(box "$moved")"
+check "rendered, the calibrated label is the same size ($pw x $ph = $mw x $mh) and 24, 12 dots further ($px,$py -> $mx,$my)" \
+  test "$pw $ph $((px + 24)) $((py + 12))" = "$mw $mh $mx $my"
+check "and still reads as the test text" test "$(dmtxread -n -N 1 "$moved.png")" = "SETUP CONSOLE TEST LABEL 300 DPI"
+
 echo paper-out > "$work/status"
 expect_status "print-test-label on a printer out of paper" 10 \
   "$cli" print-test-label --profile "$profile" --printer "$printer"
