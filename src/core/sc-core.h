@@ -21,6 +21,7 @@
 #include "sc-pin.h"
 #include "sc-printer.h"
 #include "sc-profile.h"
+#include "sc-profile-file.h"
 #include "sc-secret.h"
 #include "sc-signer.h"
 #include "sc-software-signer.h"
