@@ -184,6 +184,7 @@ static const GActionEntry app_actions[] = {
   { .name = "reprint", .activate = reprint_action_cb, .parameter_type = "(ss)" },
   { .name = "lock-dak", .activate = lock_dak_action_cb },
   { .name = "last-result", .state = "''" },
+  { .name = "last-reprint", .state = "''" },
 };
 
 static void
@@ -200,8 +201,10 @@ sc_application_startup (GApplication *app)
                                    self);
 
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
-  /* Read, not activated: the MES reads its state. */
+  /* Read, not activated: the MES reads their state. */
   g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self), "last-result")),
+                               FALSE);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self), "last-reprint")),
                                FALSE);
 }
 
@@ -238,15 +241,29 @@ sc_application_get_training (ScApplication *self)
   return self->training;
 }
 
+static void
+set_state_action (ScApplication *self,
+                  const char    *name,
+                  const char    *value)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
+
+  if (action != NULL)
+    g_simple_action_set_state (G_SIMPLE_ACTION (action), g_variant_new_string (value ? value : ""));
+}
+
 void
 sc_application_set_last_result (ScApplication *self,
                                 const char    *result)
 {
-  GAction *action;
-
   g_return_if_fail (SC_IS_APPLICATION (self));
+  set_state_action (self, "last-result", result);
+}
 
-  action = g_action_map_lookup_action (G_ACTION_MAP (self), "last-result");
-  if (action != NULL)
-    g_simple_action_set_state (G_SIMPLE_ACTION (action), g_variant_new_string (result ? result : ""));
+void
+sc_application_set_last_reprint (ScApplication *self,
+                                 const char    *result)
+{
+  g_return_if_fail (SC_IS_APPLICATION (self));
+  set_state_action (self, "last-reprint", result);
 }

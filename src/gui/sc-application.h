@@ -23,10 +23,15 @@ G_DECLARE_FINAL_TYPE (ScApplication, sc_application, SC, APPLICATION, AdwApplica
  *   app.lock-dak         wipes the DAK PIN held
  *   app.last-result      (state s, not activatable) the last result:
  *                        "Ready", "Blocked", "PASS <serial>", "FAIL <serial>"
+ *   app.last-reprint     (state s, not activatable) what became of the last
+ *                        app.reprint: "SENT <serial> <kind>" once the reprint
+ *                        is under way, "REFUSED <serial> <kind>: <why>"
  * Option: --training starts in training mode. */
 ScApplication *sc_application_new             (void);
 gboolean       sc_application_get_training    (ScApplication *self);
 void           sc_application_set_last_result (ScApplication *self,
                                                const char    *result);
+void           sc_application_set_last_reprint (ScApplication *self,
+                                                const char    *result);
 
 G_END_DECLS

@@ -33,6 +33,7 @@ struct _ScWindow
   char                 *reprint_kind;
   char                 *reprint_reason;
   gulong                reprint_handler;
+  guint                 reprint_idle;
 };
 
 G_DEFINE_FINAL_TYPE (ScWindow, sc_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -152,10 +153,33 @@ toast (ScWindow   *self,
 
 /* --------------------------------------------------- outside requests */
 
+/* What became of a reprint asked for from outside: a toast here, and
+ * app.last-reprint's state for the MES. */
+static void
+reprint_outcome (ScWindow   *self,
+                 const char *serial,
+                 const char *kind,
+                 const char *refusal)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  g_autofree char *state = NULL;
+
+  if (refusal != NULL)
+    {
+      toast (self, refusal);
+      state = g_strdup_printf ("REFUSED %s %s: %s", serial, kind, refusal);
+    }
+  else
+    state = g_strdup_printf ("SENT %s %s", serial, kind);
+  if (SC_IS_APPLICATION (app))
+    sc_application_set_last_reprint (SC_APPLICATION (app), state);
+}
+
 static void
 clear_pending_reprint (ScWindow *self)
 {
   g_clear_signal_handler (&self->reprint_handler, self->units_page);
+  g_clear_handle_id (&self->reprint_idle, g_source_remove);
   g_clear_pointer (&self->reprint_serial, g_free);
   g_clear_pointer (&self->reprint_kind, g_free);
   g_clear_pointer (&self->reprint_reason, g_free);
@@ -171,23 +195,49 @@ finish_pending_reprint (ScWindow *self)
     return;
 
   if (g_strcmp0 (shown, self->reprint_serial) == 0)
-    gtk_widget_activate_action (GTK_WIDGET (self->units_page), "units.reprint", "(ss)",
-                                self->reprint_kind, self->reprint_reason);
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self->units_page), "units.reprint", "(ss)",
+                                  self->reprint_kind, self->reprint_reason);
+      /* The Units page shows how the reprint ends; a unit whose labels
+       * cannot be reprinted leaves it idle. */
+      if (sc_units_page_get_busy (self->units_page))
+        reprint_outcome (self, self->reprint_serial, self->reprint_kind, NULL);
+      else
+        {
+          g_autofree char *text = g_strdup_printf (_("Not reprinted: unit %s has no %s label that can be "
+                                                     "printed again; its page in the Units view says why."),
+                                                   self->reprint_serial, self->reprint_kind);
+          reprint_outcome (self, self->reprint_serial, self->reprint_kind, text);
+        }
+    }
   else
     {
       g_autofree char *text = g_strdup_printf (_("Not reprinted: unit %s is not in the records."),
                                                self->reprint_serial);
-      toast (self, text);
+      reprint_outcome (self, self->reprint_serial, self->reprint_kind, text);
     }
   clear_pending_reprint (self);
 }
 
+static gboolean
+finish_pending_reprint_cb (gpointer data)
+{
+  ScWindow *self = data;
+
+  self->reprint_idle = 0;
+  finish_pending_reprint (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The page says it is no longer busy before it shows what it found: look
+ * once it is done. */
 static void
 units_busy_cb (ScWindow    *self,
                GParamSpec  *pspec,
                ScUnitsPage *page)
 {
-  finish_pending_reprint (self);
+  if (!sc_units_page_get_busy (page) && self->reprint_idle == 0)
+    self->reprint_idle = g_idle_add (finish_pending_reprint_cb, self);
 }
 
 static void
@@ -375,12 +425,25 @@ sc_window_reprint (ScWindow   *self,
     {
       g_autofree char *text = g_strdup_printf (_("Not reprinted: “%s” is not a label kind; ask for product or "
                                                  "package."), kind);
-      toast (self, text);
+      reprint_outcome (self, serial, kind, text);
       return;
     }
-  if (!sc_units_page_get_ready (self->units_page) || *serial == '\0')
+  if (*serial == '\0')
     {
-      toast (self, _("Not reprinted: the station is not open yet; ask again in a moment."));
+      reprint_outcome (self, serial, kind, _("Not reprinted: no serial was given."));
+      return;
+    }
+  if (!sc_units_page_get_ready (self->units_page))
+    {
+      reprint_outcome (self, serial, kind, _("Not reprinted: the station is not open yet; ask again in a moment."));
+      return;
+    }
+  if (self->reprint_serial != NULL)
+    {
+      /* One at a time: the one under way is not dropped for this one. */
+      g_autofree char *text = g_strdup_printf (_("Not reprinted: the reprint of %s asked for before is still being "
+                                                 "looked up; ask again in a moment."), self->reprint_serial);
+      reprint_outcome (self, serial, kind, text);
       return;
     }
 
