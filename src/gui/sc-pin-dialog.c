@@ -59,6 +59,25 @@ update (ScPinDialog *self)
 }
 
 static void
+describe (ScPinDialog *self)
+{
+  g_autofree char *what = sc_signer_describe (self->signer);
+  g_autofree char *text = NULL;
+
+  if (self->pin_retries > 0)
+    text = g_strdup_printf (ngettext ("Type the PIN of %s (%d try left). It is checked once on the token, "
+                                      "held in wiped memory until the DAK is locked, and never stored.",
+                                      "Type the PIN of %s (%d tries left). It is checked once on the token, "
+                                      "held in wiped memory until the DAK is locked, and never stored.",
+                                      self->pin_retries),
+                            what, self->pin_retries);
+  else
+    text = g_strdup_printf (_("Type the PIN of %s. It is checked once on the token, held in wiped memory "
+                              "until the DAK is locked, and never stored."), what);
+  gtk_label_set_label (self->description_label, text);
+}
+
+static void
 set_state (ScPinDialog *self,
            gboolean     busy,
            gboolean     can_retry,
@@ -147,6 +166,10 @@ unlock_done_cb (GObject      *object,
    * the operator: no retry. */
   retry = !g_error_matches (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_LAST_RETRY) &&
           !g_error_matches (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_BLOCKED);
+  /* The tries left are in the signer's sentence now, not the count asked
+   * with. */
+  self->pin_retries = -1;
+  describe (self);
   set_state (self, FALSE, retry, error->message);
   if (retry)
     gtk_widget_grab_focus (GTK_WIDGET (self->entry));
@@ -197,24 +220,11 @@ static void
 sc_pin_dialog_constructed (GObject *object)
 {
   ScPinDialog *self = SC_PIN_DIALOG (object);
-  g_autofree char *what = NULL;
-  g_autofree char *text = NULL;
 
   G_OBJECT_CLASS (sc_pin_dialog_parent_class)->constructed (object);
 
   g_assert (SC_IS_SIGNER (self->signer));
-  what = sc_signer_describe (self->signer);
-  if (self->pin_retries > 0)
-    text = g_strdup_printf (ngettext ("Type the PIN of %s (%d try left). It is checked once on the token, "
-                                      "held in wiped memory until the DAK is locked, and never stored.",
-                                      "Type the PIN of %s (%d tries left). It is checked once on the token, "
-                                      "held in wiped memory until the DAK is locked, and never stored.",
-                                      self->pin_retries),
-                            what, self->pin_retries);
-  else
-    text = g_strdup_printf (_("Type the PIN of %s. It is checked once on the token, held in wiped memory "
-                              "until the DAK is locked, and never stored."), what);
-  gtk_label_set_label (self->description_label, text);
+  describe (self);
   update (self);
 }
 

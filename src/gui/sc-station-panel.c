@@ -191,26 +191,27 @@ describe_dak (ScStationPanel *self,
   g_autofree char *token = NULL;
 
   if (!s->present)
-    state = g_strdup (_("not found"));
+    state = g_strdup (_("Not found"));
   else if (!s->needs_pin)
-    state = g_strdup (_("ready"));
+    state = g_strdup (_("Ready"));
   else if (s->unlocked)
-    state = g_strdup (_("unlocked"));
+    state = g_strdup (_("Unlocked"));
   else if (s->pin_retries == 0)
     state = g_strdup (_("PIN blocked"));
   else if (s->pin_retries > 0)
-    state = g_strdup_printf (ngettext ("locked, %d PIN try left", "locked, %d PIN tries left",
-                                          s->pin_retries), s->pin_retries);
+    state = g_strdup_printf (ngettext ("Locked, %d PIN try left", "Locked, %d PIN tries left",
+                                       s->pin_retries), s->pin_retries);
   else
-    state = g_strdup (_("locked"));
+    state = g_strdup (_("Locked"));
 
   if (s->token_serial != NULL)
     /* Translators: a DAK token's serial number */
-    token = g_strdup_printf (_("token %s · "), s->token_serial);
+    token = g_strdup_printf (_(" · token %s"), s->token_serial);
 
-  /* Translators: the DAK's token (or nothing), its DakType, the product (DeviceTypeId), its state */
-  return g_strdup_printf (_("%s%s DAK for %s · %s"), token ? token : "", sc_dak_get_dak_type (self->dak),
-                          self->product, state);
+  /* The state first: the line is cut at its end when the card is narrow.
+   * Translators: the DAK's state, its DakType, the product (DeviceTypeId), its token (or nothing) */
+  return g_strdup_printf (_("%s · %s DAK for %s%s"), state, sc_dak_get_dak_type (self->dak), self->product,
+                          token ? token : "");
 }
 
 static char *

@@ -137,6 +137,8 @@ test_wrong_pin (void)
   g_assert_true (gtk_widget_get_visible (child (f.dialog, "unlock_button")));
   g_assert_true (gtk_widget_get_sensitive (child (f.dialog, "entry")));
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (f.dialog, "entry"))), ==, "");
+  /* The count asked with is stale now: only the signer's sentence has one. */
+  g_assert_null (strstr (gtk_label_get_label (GTK_LABEL (child (f.dialog, "description_label"))), "tries left"));
   after = status (&f);
   g_assert_false (after->unlocked);
   g_assert_cmpint (after->pin_retries, ==, 2);
