@@ -47,6 +47,8 @@ sock=$work/cups.sock
 cat > "$work/etc/cupsd.conf" <<EOF
 LogLevel debug
 Listen $sock
+# A product label carries the PIN: its document is not kept after printing.
+PreserveJobFiles No
 Browsing Off
 DefaultAuthType None
 WebInterface No
@@ -215,5 +217,7 @@ check "the PDF's product label reads as the unit's product payload (PIN included
   test "$(dmtxread -n -N 1 "$work/office-product.png")" = "$product"
 check "which is this unit's" bash -c "[[ '$product' == 'ABV:IB01;SERNUM:$serial;PID:$pid;PUK:$puk;PIN:'* ]]"
 
+check "no printed document is left in the spool (PreserveJobFiles No): the PINs are gone" \
+  bash -c "! ls '$work/spool' | grep -q '^d'"
 check "cupsd logged no error" bash -c "! grep '^E ' '$work/log/error_log'"
 tap_finish

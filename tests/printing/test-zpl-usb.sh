@@ -70,7 +70,11 @@ ioctl_script() {
     i=$((i + n))
   done
 }
-usb_run() { umockdev-run --device "$work/printer.umockdev" --ioctl "/dev/bus/usb/001/005=$1" -- "${@:2}"; }
+# umockdev preloads its library; a sanitizer build must let it go first.
+usb_run() {
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+    umockdev-run --device "$work/printer.umockdev" --ioctl "/dev/bus/usb/001/005=$1" -- "${@:2}"
+}
 
 "$cli" dak init-training "$work/dak" > /dev/null
 profile=$work/dak/product.profile
