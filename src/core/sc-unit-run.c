@@ -139,6 +139,7 @@ struct _ScUnitRun
   char            *serial;
   char            *override_reason;
   GMainContext    *context;
+  GThread         *creator;        /* the thread that made the run, on @context */
 
   ScStep           current;
   gboolean         finished;
@@ -265,6 +266,7 @@ static void
 sc_unit_run_init (ScUnitRun *self)
 {
   self->context = g_main_context_ref_thread_default ();
+  self->creator = g_thread_self ();
   self->state = SC_UNIT_STARTED;
   self->step_records = g_array_new (FALSE, TRUE, sizeof (ScStepRecord));
   g_mutex_init (&self->pause_lock);
@@ -411,6 +413,32 @@ emission_free (gpointer data)
 
 /* On the run's main context: directly when the run works there (the CLI),
  * else queued to it (the GUI's worker thread). */
+/* Runs @func on the run's main context. From the thread that made the run
+ * (the blocking form, as the CLI uses it) g_main_context_invoke() may call it
+ * at once. From any other thread it is always queued: g_main_context_invoke()
+ * takes a worker thread without a thread-default context for the default
+ * context's own thread and would run signal handlers right there on the
+ * worker whenever the main thread is between two iterations. */
+static void
+invoke (ScUnitRun      *self,
+        GSourceFunc     func,
+        gpointer        data,
+        GDestroyNotify  notify)
+{
+  g_autoptr(GSource) source = NULL;
+
+  if (g_thread_self () == self->creator)
+    {
+      g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, func, data, notify);
+      return;
+    }
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "[sc] unit run signal");
+  g_source_attach (source, self->context);
+}
+
 static void
 emit (ScUnitRun  *self,
       guint       signal,
@@ -427,7 +455,7 @@ emit (ScUnitRun  *self,
   e->ok = ok;
   e->duration = duration;
   e->error = g_strdup (error);
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, emit_cb, e, emission_free);
+  invoke (self, emit_cb, e, emission_free);
 }
 
 /* Test hook: SC_TEST_CRASH_AT=STEP:before|after kills the process there, so
@@ -1181,8 +1209,7 @@ sc_unit_run_run (ScUnitRun     *self,
 
   self->finished = TRUE;
   self->passed = ok;
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, notify_finished_cb, g_object_ref (self),
-                              g_object_unref);
+  invoke (self, notify_finished_cb, g_object_ref (self), g_object_unref);
 
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));
