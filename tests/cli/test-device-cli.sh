@@ -16,7 +16,10 @@ export XDG_DATA_HOME=$work/xdg
 
 source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
-# start_sim MODE: starts the simulator, waits for its first line (polling, no sleep).
+# start_sim MODE: starts the simulator, waits for its first line (polling, no
+# sleep) and puts it in $sim_addr. Not called in $(…): its PID must reach
+# this shell's pids, or cleanup cannot stop it.
+sim_addr=
 start_sim() {
   rm -f "$work/sim.out"
   "$devsim" --serial G3A0PA01802300PE --mac 02:00:00:00:00:01 --flash "$work/flash-$1.img" "--$1" \
@@ -27,11 +30,11 @@ start_sim() {
     kill -0 "${pids[-1]}" 2>/dev/null || break
     sleep 0.02
   done
-  head -n 1 "$work/sim.out"
+  sim_addr=$(head -n 1 "$work/sim.out")
 }
 
-addr=$(start_sim tcp 0)
-port=${addr#tcp:}
+start_sim tcp 0
+port=${sim_addr#tcp:}
 expect_status "device info over TCP" 0 "$cli" device info --device "tcp://127.0.0.1:$port"
 check "it shows the unit's serial" grep -q "^Serial: *G3A0PA01802300PE" "$work/stdout"
 check "it shows the MAC" grep -q "02:00:00:00:00:01" "$work/stdout"
@@ -39,7 +42,8 @@ check "it says the key is kept encrypted" grep -q "^Key at rest: *encrypted" "$w
 expect_status "device read-back of a new unit" 0 "$cli" device read-back --device "tcp://127.0.0.1:$port"
 check "it says the unit holds nothing" grep -q "holds no provisioning material" "$work/stdout"
 
-pty=$(start_sim pty)
+start_sim pty
+pty=$sim_addr
 expect_status "device info over a pty" 0 "$cli" device info --device "serial://$pty?baud=115200"
 check "it names the serial port" grep -q "serial port $pty at 115200 baud" "$work/stdout"
 
