@@ -268,6 +268,16 @@ format_day (gint64 usec)
   return t ? g_date_time_format (t, "%Y-%m-%d") : g_strdup ("-");
 }
 
+/* @text and spaces to @width characters (not bytes: names are UTF-8). */
+static char *
+padded (const char *text,
+        int         width)
+{
+  int n = (int) g_utf8_strlen (text, -1);
+
+  return g_strdup_printf ("%s%*s", text, n < width ? width - n : 0, "");
+}
+
 static int
 users_list (ScUsers *users)
 {
@@ -282,15 +292,24 @@ users_list (ScUsers *users)
                  "with: setup-console-cli users add NAME --role admin\n"));
       return EXIT_OK;
     }
-  g_print ("%-24s %-28s %-9s %-6s %s\n", _("NAME"), _("ROLES"), _("STATE"), _("BADGE"), _("ADDED"));
+  {
+    g_autofree char *name = padded (_("NAME"), 24);
+    g_autofree char *roles = padded (_("ROLES"), 28);
+    g_autofree char *state = padded (_("STATE"), 9);
+    g_autofree char *badge = padded (_("BADGE"), 6);
+
+    g_print ("%s %s %s %s %s\n", name, roles, state, badge, _("ADDED"));
+  }
   for (guint i = 0; i < list->len; i++)
     {
       ScUserRecord *u = g_ptr_array_index (list, i);
       g_autofree char *roles = sc_roles_to_string (u->roles);
       g_autofree char *added = format_day (u->created);
+      g_autofree char *name = padded (u->name, 24);
+      g_autofree char *state = padded (u->disabled ? _("disabled") : _("enabled"), 9);
+      g_autofree char *badge = padded (u->badge_mac ? _("yes") : _("no"), 6);
 
-      g_print ("%-24s %-28s %-9s %-6s %s\n", u->name, roles, u->disabled ? _("disabled") : _("enabled"),
-               u->badge_mac ? _("yes") : _("no"), added);
+      g_print ("%s %-28s %s %s %s\n", name, roles, state, badge, added);
     }
   return EXIT_OK;
 }
