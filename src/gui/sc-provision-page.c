@@ -103,6 +103,7 @@ struct _ScProvisionPage
   guint           idle_lock_source;
   gboolean        pin_prompted;
   GtkWidget      *pin_dialog;     /* weak */
+  char           *sign_in_blocker;
 };
 
 enum
@@ -409,7 +410,9 @@ update_blocked (ScProvisionPage *self)
 {
   ScStationPanel *panel = self->station_panel;
   gboolean checked = sc_station_panel_get_checked (panel);
-  const char *blocker = checked ? sc_station_panel_get_blocker (panel) : _("Checking the station…");
+  const char *blocker = !checked ? _("Checking the station…")
+                        : sc_station_panel_get_blocker (panel) ? sc_station_panel_get_blocker (panel)
+                        : self->sign_in_blocker;
   gboolean blocked = self->station == NULL || blocker != NULL;
   gboolean ready = self->station != NULL && checked;
 
@@ -1020,7 +1023,7 @@ scan_action_cb (GtkWidget  *widget,
     {
       g_autofree char *message =
         g_strdup_printf (_("Not started: %s was scanned, but %s"), serial,
-                         sc_station_panel_get_blocker (self->station_panel));
+                         gtk_label_get_label (self->blocked_label));
       show_message (self, message);
       gtk_widget_error_bell (widget);
       if (dak_can_be_unlocked (self))
@@ -1221,6 +1224,7 @@ sc_provision_page_finalize (GObject *object)
   g_free (self->run_device_uri);
   g_free (self->fault);
   g_free (self->summary);
+  g_free (self->sign_in_blocker);
 
   G_OBJECT_CLASS (sc_provision_page_parent_class)->finalize (object);
 }
@@ -1578,6 +1582,19 @@ sc_provision_page_get_station (ScProvisionPage *self)
 {
   g_return_val_if_fail (SC_IS_PROVISION_PAGE (self), NULL);
   return self->station != NULL ? self->station->station : NULL;
+}
+
+void
+sc_provision_page_set_sign_in_blocker (ScProvisionPage *self,
+                                       const char      *blocker)
+{
+  g_return_if_fail (SC_IS_PROVISION_PAGE (self));
+
+  if (g_strcmp0 (self->sign_in_blocker, blocker) == 0)
+    return;
+  g_free (self->sign_in_blocker);
+  self->sign_in_blocker = g_strdup (blocker);
+  update_blocked (self);
 }
 
 void

@@ -79,5 +79,10 @@ const char * const *sc_provision_page_list_faults    (const char * const **title
 /* The open station (NULL until open), for the other pages to share: one
  * store per process. */
 ScStation   *sc_provision_page_get_station           (ScProvisionPage *self);
+/* A sentence saying who must sign in before a unit can be provisioned
+ * (sc-user-session.h), or NULL: the scan field is blocked with it, after
+ * anything the station panel says is missing. */
+void         sc_provision_page_set_sign_in_blocker   (ScProvisionPage *self,
+                                                      const char      *blocker);
 
 G_END_DECLS

@@ -114,6 +114,8 @@ struct _ScUnitsPage
   GtkFileChooserNative *chooser;
   GtkFileChooserNative *export_chooser;
   guint              focus_source;
+  char              *operator_name;     /* who is signed in; NULL: the system account */
+  char              *reprint_refusal;   /* why whoever is signed in may not reprint */
 };
 
 enum { PROP_0, PROP_READY, PROP_BUSY, PROP_SERIAL, PROP_FROM, PROP_TO, PROP_RESULT, N_PROPS };
@@ -489,12 +491,12 @@ update_actions (ScUnitsPage *self)
   gtk_widget_action_set_enabled (widget, "units.filter", ready);
   gtk_widget_action_set_enabled (widget, "units.export", ready && !self->exporting);
   gtk_widget_action_set_enabled (widget, "units.export-file", ready && !self->exporting);
-  gtk_widget_action_set_enabled (widget, "units.reprint-product",
-                                 unit && !self->reprinting && self->can_reprint[SC_LABEL_KIND_PRODUCT]);
-  gtk_widget_action_set_enabled (widget, "units.reprint-package",
-                                 unit && !self->reprinting && self->can_reprint[SC_LABEL_KIND_PACKAGE]);
+  gtk_widget_action_set_enabled (widget, "units.reprint-product", unit && !self->reprinting &&
+                                 !self->reprint_refusal && self->can_reprint[SC_LABEL_KIND_PRODUCT]);
+  gtk_widget_action_set_enabled (widget, "units.reprint-package", unit && !self->reprinting &&
+                                 !self->reprint_refusal && self->can_reprint[SC_LABEL_KIND_PACKAGE]);
   gtk_widget_action_set_enabled (widget, "units.reprint",
-                                 unit && !self->reprinting &&
+                                 unit && !self->reprinting && !self->reprint_refusal &&
                                  (self->can_reprint[SC_LABEL_KIND_PRODUCT] || self->can_reprint[SC_LABEL_KIND_PACKAGE]));
   gtk_widget_action_set_enabled (widget, "units.verify", unit && !self->verifying);
   gtk_widget_action_set_enabled (widget, "units.verify-file", unit && !self->verifying);
@@ -886,6 +888,7 @@ show_label (ScUnitsPage    *self,
   self->can_reprint[kind] = refusal == NULL;
   /* An insensitive button still says why. */
   gtk_widget_set_tooltip_text (button, refusal ? refusal
+                                       : self->reprint_refusal ? self->reprint_refusal
                                        : product ? _("Print the product label again, with a reason that is recorded")
                                        : _("Print the package label again, with a reason that is recorded"));
 }
@@ -1362,7 +1365,7 @@ reprint_action_cb (GtkWidget  *widget,
       return;
     }
   /* A reprint without a reason is never recorded. */
-  if (*stripped == '\0' || !self->can_reprint[kind] || self->serial == NULL)
+  if (*stripped == '\0' || !self->can_reprint[kind] || self->serial == NULL || self->reprint_refusal != NULL)
     {
       gtk_widget_error_bell (widget);
       return;
@@ -1373,7 +1376,8 @@ reprint_action_cb (GtkWidget  *widget,
   job->serial = g_strdup (self->serial);
   job->kind = kind;
   job->reason = g_steal_pointer (&stripped);
-  job->operator_name = g_strdup (g_get_user_name ());
+  /* Who is signed in (sc-user-session.h), or the system account. */
+  job->operator_name = g_strdup (self->operator_name ? self->operator_name : g_get_user_name ());
 
   self->reprinting = TRUE;
   set_busy (self, TRUE);
@@ -2341,6 +2345,8 @@ sc_units_page_finalize (GObject *object)
   g_clear_pointer (&self->from, g_date_time_unref);
   g_clear_pointer (&self->to, g_date_time_unref);
   g_free (self->serial);
+  g_free (self->operator_name);
+  g_free (self->reprint_refusal);
 
   G_OBJECT_CLASS (sc_units_page_parent_class)->finalize (object);
 }
@@ -2580,4 +2586,23 @@ sc_units_page_get_serial (ScUnitsPage *self)
 {
   g_return_val_if_fail (SC_IS_UNITS_PAGE (self), NULL);
   return self->serial;
+}
+
+void
+sc_units_page_set_user (ScUnitsPage *self,
+                        const char  *operator_name,
+                        const char  *reprint_refusal)
+{
+  g_return_if_fail (SC_IS_UNITS_PAGE (self));
+
+  g_free (self->operator_name);
+  self->operator_name = g_strdup (operator_name);
+  if (g_strcmp0 (self->reprint_refusal, reprint_refusal) == 0)
+    return;
+  g_free (self->reprint_refusal);
+  self->reprint_refusal = g_strdup (reprint_refusal);
+  update_actions (self);
+  /* The reprint buttons say why they are off: shown again. */
+  if (self->station != NULL && self->serial != NULL)
+    load_unit (self, self->serial);
 }

@@ -49,5 +49,12 @@ void        sc_units_page_open_default_station (ScUnitsPage *self);
 gboolean    sc_units_page_get_ready            (ScUnitsPage *self);
 gboolean    sc_units_page_get_busy             (ScUnitsPage *self);
 const char *sc_units_page_get_serial           (ScUnitsPage *self);
+/* Who is signed in (sc-user-session.h): @operator_name is recorded on
+ * reprints (NULL: the system account), and @reprint_refusal says why they
+ * may not reprint (NULL: they may): the reprint actions are off and their
+ * buttons say it. */
+void        sc_units_page_set_user             (ScUnitsPage *self,
+                                                const char  *operator_name,
+                                                const char  *reprint_refusal);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 #include "sc-core.h"
 #include "sc-provision-page.h"
 #include "sc-units-page.h"
+#include "sc-user-session.h"
 #include "sc-window.h"
 
 struct _ScWindow
@@ -25,8 +26,11 @@ struct _ScWindow
   GtkMenuButton        *training_button;
   ScProvisionPage      *provision_page;
   ScUnitsPage          *units_page;
+  GtkRevealer          *users_banner;
+  GtkMenuButton        *user_button;
 
   GSettings            *settings;
+  ScUserSession        *session;      /* who is signed in (sc-user-session.h) */
 
   /* A reprint asked for from outside (the MES), waiting for its unit. */
   char                 *reprint_serial;
@@ -314,6 +318,7 @@ sc_window_dispose (GObject *object)
   ScWindow *self = SC_WINDOW (object);
 
   clear_pending_reprint (self);
+  g_clear_object (&self->session);
   gtk_widget_dispose_template (GTK_WIDGET (self), SC_TYPE_WINDOW);
 
   g_clear_object (&self->settings);
@@ -343,6 +348,8 @@ sc_window_class_init (ScWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScWindow, training_button);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, provision_page);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, units_page);
+  gtk_widget_class_bind_template_child (widget_class, ScWindow, users_banner);
+  gtk_widget_class_bind_template_child (widget_class, ScWindow, user_button);
 
   gtk_widget_class_bind_template_callback (widget_class, summary_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, provision_ready_cb);
@@ -376,6 +383,11 @@ sc_window_init (ScWindow *self)
 
   training_menu = training_menu_new ();
   gtk_menu_button_set_menu_model (self->training_button, training_menu);
+
+  /* Sign-in, its banner and button, and the pages' gates. */
+  self->session = sc_user_session_new ();
+  sc_user_session_bind_window (self->session, GTK_WINDOW (self), self->provision_page, self->units_page,
+                               self->users_banner, self->user_button);
 }
 
 
