@@ -450,6 +450,19 @@ sc_window_reprint (ScWindow   *self,
       reprint_outcome (self, serial, kind, _("Not reprinted: the station is not open yet; ask again in a moment."));
       return;
     }
+  /* Reprints need QA signed in (sc-user-session.h), from the MES as from
+   * the screen. */
+  {
+    g_autofree char *refusal = sc_user_session_get_refusal (self->session, SC_RIGHT_REPRINT);
+
+    if (refusal != NULL)
+      {
+        g_autofree char *text = g_strdup_printf (_("Not reprinted: %s."), refusal);
+
+        reprint_outcome (self, serial, kind, text);
+        return;
+      }
+  }
   if (self->reprint_serial != NULL)
     {
       /* One at a time: the one under way is not dropped for this one. */
