@@ -201,7 +201,10 @@ check "app.reprint is under way: app.last-reprint says SENT" wait_for last_repri
 check "app.reprint reprints the unit's product label, recorded with the reason MES request" \
   wait_for reprinted_for_mes "$serial" 1
 label_files() { ls "$data/labels" | grep -c "^$serial-product"; }
-check "the reprint went to the printer: a second product label file" test "$(label_files)" -ge 2
+two_label_files() { [ "$(label_files)" -ge 2 ]; }
+# The record can be read a moment before the printer's file is in place:
+# polled, like every other wait here.
+check "the reprint went to the printer: a second product label file" wait_for two_label_files
 
 # Each request the station cannot do is refused, says why, and prints nothing.
 actions "" Activate reprint "[<('$serial', 'carton')>]" {} > /dev/null
