@@ -6,6 +6,7 @@
 
 #include "sc-defaults.h"
 #include "sc-gui-private.h"
+#include "sc-settings-page.h"
 
 static void
 station_ref_clear (gpointer data)
@@ -34,7 +35,10 @@ _sc_station_ref_open_thread (GTask        *task,
                              GCancellable *cancellable)
 {
   GError *error = NULL;
-  ScStation *station = sc_station_new_default (&error);
+  /* The settings' station, as the window published them; none: the
+   * embedded defaults. */
+  g_autoptr(ScStationConfig) config = sc_station_config_dup_published ();
+  ScStation *station = sc_station_config_open (config, &error);
   StationRef *ref;
 
   if (station == NULL)

@@ -11,6 +11,7 @@
 
 #include "sc-core.h"
 #include "sc-provision-page.h"
+#include "sc-settings-page.h"
 #include "sc-units-page.h"
 #include "sc-user-session.h"
 #include "sc-window.h"
@@ -26,6 +27,7 @@ struct _ScWindow
   GtkMenuButton        *training_button;
   ScProvisionPage      *provision_page;
   ScUnitsPage          *units_page;
+  ScSettingsPage       *settings_page;
   GtkRevealer          *users_banner;
   GtkMenuButton        *user_button;
 
@@ -313,6 +315,33 @@ provision_ready_cb (ScWindow        *self,
 }
 
 static void
+session_changed_cb (ScWindow *self)
+{
+  g_autofree char *refusal = sc_user_session_get_refusal (self->session, SC_RIGHT_SETTINGS);
+
+  sc_settings_page_set_refusal (self->settings_page, refusal);
+}
+
+/* The settings were applied: every page must work with the new station,
+ * and a page keeps its station for its life, so a new window opens it and
+ * this one closes. Training mode keeps its training station. */
+static void
+settings_applied_cb (ScWindow       *self,
+                     ScSettingsPage *page)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  ScWindow *next;
+
+  if (!SC_IS_APPLICATION (app) || sc_application_get_training (SC_APPLICATION (app)))
+    return;
+  next = sc_window_new (SC_APPLICATION (app));
+  adw_view_stack_set_visible_child_name (next->view_stack, "settings");
+  toast (next, _("Settings applied: the station was opened again with them."));
+  gtk_window_present (GTK_WINDOW (next));
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
 sc_window_dispose (GObject *object)
 {
   ScWindow *self = SC_WINDOW (object);
@@ -339,6 +368,7 @@ sc_window_class_init (ScWindowClass *klass)
 
   g_type_ensure (SC_TYPE_PROVISION_PAGE);
   g_type_ensure (SC_TYPE_UNITS_PAGE);
+  g_type_ensure (SC_TYPE_SETTINGS_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/setupconsole/SetupConsole/sc-window.ui");
@@ -348,11 +378,13 @@ sc_window_class_init (ScWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScWindow, training_button);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, provision_page);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, units_page);
+  gtk_widget_class_bind_template_child (widget_class, ScWindow, settings_page);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, users_banner);
   gtk_widget_class_bind_template_child (widget_class, ScWindow, user_button);
 
   gtk_widget_class_bind_template_callback (widget_class, summary_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, provision_ready_cb);
+  gtk_widget_class_bind_template_callback (widget_class, settings_applied_cb);
 }
 
 static void
@@ -388,6 +420,9 @@ sc_window_init (ScWindow *self)
   self->session = sc_user_session_new ();
   sc_user_session_bind_window (self->session, GTK_WINDOW (self), self->provision_page, self->units_page,
                                self->users_banner, self->user_button);
+  /* Settings need an admin. */
+  g_signal_connect_object (self->session, "changed", G_CALLBACK (session_changed_cb), self, G_CONNECT_SWAPPED);
+  session_changed_cb (self);
 }
 
 
@@ -407,7 +442,13 @@ sc_window_new (ScApplication *application)
   if (sc_application_get_training (application))
     sc_provision_page_open_training_station (self->provision_page);
   else
-    sc_provision_page_open_default_station (self->provision_page);
+    {
+      /* The station the applied settings describe (sc-settings-page.h). */
+      g_autoptr(ScStationConfig) config = sc_station_config_new_from_settings (self->settings);
+
+      sc_station_config_publish (config);
+      sc_provision_page_open_default_station (self->provision_page);
+    }
   return self;
 }
 

@@ -91,17 +91,18 @@ wait_for window_fills_screen "$wid" || bail "the window did not fill the screen"
 width=$(xdotool getdisplaygeometry | cut -d' ' -f1)
 
 # The view switcher sits centred in the header bar, Provision left of the
-# middle and Units right of it; the view shown has the darker button.
+# middle, Units in it and Settings right of it; the view shown has the
+# darker button.
 # Clicked until the Units button is the darker one: a click before the
 # window has laid itself out at its new size goes nowhere. (Typing a
 # serial with the Provision view shown would provision it.)
 luminance() { convert "$1" -crop "1x1+$2+$3" -format '%[fx:int(255*luminance)]' info:; }
 units_view_shown() {
   import -window root "$work/switcher.png" || return 1
-  [ "$(luminance "$work/switcher.png" $((width / 2 + 62)) 16)" -lt \
-    "$(luminance "$work/switcher.png" $((width / 2 - 62)) 16)" ]
+  [ "$(luminance "$work/switcher.png" $((width / 2)) 16)" -lt \
+    "$(luminance "$work/switcher.png" $((width / 2 - 123)) 16)" ]
 }
-click_units() { xdotool mousemove --window "$wid" $((width / 2 + 62)) 28 click 1 && units_view_shown; }
+click_units() { xdotool mousemove --window "$wid" $((width / 2)) 28 click 1 && units_view_shown; }
 check "a click on Units shows the Units view" wait_for click_units
 # It lists the three; nothing on screen decodes as a label.
 import -window root "$outdir/e2e-units-list.png"
