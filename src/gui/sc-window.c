@@ -318,8 +318,10 @@ static void
 session_changed_cb (ScWindow *self)
 {
   g_autofree char *refusal = sc_user_session_get_refusal (self->session, SC_RIGHT_SETTINGS);
+  /* A page's sentences end with a full stop. */
+  g_autofree char *sentence = refusal ? g_strconcat (refusal, ".", NULL) : NULL;
 
-  sc_settings_page_set_refusal (self->settings_page, refusal);
+  sc_settings_page_set_refusal (self->settings_page, sentence);
 }
 
 /* The settings were applied: every page must work with the new station,
