@@ -110,6 +110,7 @@ test_round_trip (Fixture       *f,
                  gconstpointer  data)
 {
   g_autofree char *original = NULL;
+  g_autofree char *first = NULL;
   g_autofree char *edited = NULL;
   g_autofree char *back = NULL;
   g_autofree char *name = NULL;
@@ -118,7 +119,8 @@ test_round_trip (Fixture       *f,
   g_autoptr(GError) error = NULL;
 
   /* And a comment at the end of the file. */
-  original = g_strconcat (read_file (f->path), EXTRA_COMMENTS, NULL);
+  first = read_file (f->path);
+  original = g_strconcat (first, EXTRA_COMMENTS, NULL);
   write_file (f->path, original, -1);
 
   file = open_file (f);
@@ -521,6 +523,8 @@ test_icon_svg (Fixture       *f,
   g_autofree char *copied = NULL;
   g_autofree char *value = NULL;
   g_autofree char *other = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *kept = NULL;
   g_autoptr(GError) error = NULL;
   const ScLabelSettings *label;
 
@@ -530,7 +534,8 @@ test_icon_svg (Fixture       *f,
   g_assert_cmpstr (name, ==, "KP2-FFS-icon.svg");
   copied = g_build_filename (f->dir, name, NULL);
   g_assert_true (g_file_test (copied, G_FILE_TEST_IS_REGULAR));
-  g_assert_cmpstr (read_file (copied), ==, SVG_ICON);
+  text = read_file (copied);
+  g_assert_cmpstr (text, ==, SVG_ICON);
   value = sc_profile_file_get_value (file, "label", "icon");
   g_assert_cmpstr (value, ==, name);
   label = sc_profile_get_label_settings (sc_profile_file_get_profile (file));
@@ -547,7 +552,8 @@ test_icon_svg (Fixture       *f,
   other = sc_profile_file_import_icon (file, src, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (other, ==, "KP2-FFS-icon-2.svg");
-  g_assert_cmpstr (read_file (copied), ==, SVG_ICON);
+  kept = read_file (copied);
+  g_assert_cmpstr (kept, ==, SVG_ICON);
 
   sc_test_rmdir (src_dir);
 }
