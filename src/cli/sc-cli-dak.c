@@ -120,11 +120,29 @@ cli_unlock_dak (ScDak       *dak,
                      "command again"), what);
       return FALSE;
     }
+  /* Nobody types a PIN the token would refuse to take. */
+  if (status->pin_retries == 0 || status->pin_retries == 1)
+    {
+      g_set_error (error, SC_DAK_ERROR,
+                   status->pin_retries == 0 ? SC_DAK_ERROR_PIN_BLOCKED : SC_DAK_ERROR_PIN_LAST_RETRY,
+                   status->pin_retries == 0
+                   ? _("The DAK PIN of %s is blocked: no tries are left; contact whoever holds its PUK "
+                       "(for a production DAK, Amazon)")
+                   : _("Only one DAK PIN try is left on %s; Setup Console will not spend it. Have the "
+                       "token’s owner check the PIN with yubico-piv-tool (-a verify-pin) first"),
+                   what);
+      return FALSE;
+    }
   if (pin_file != NULL)
     pin = read_pin_file (pin_file, error);
   else
     {
-      prompt = g_strdup_printf (_("DAK PIN for %s (%d tries left): "), what, status->pin_retries);
+      if (status->pin_retries > 0)
+        prompt = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "DAK PIN for %s (%d try left): ",
+                                               "DAK PIN for %s (%d tries left): ", status->pin_retries),
+                                  what, status->pin_retries);
+      else
+        prompt = g_strdup_printf (_("DAK PIN for %s: "), what);
       pin = prompt_pin (prompt, error);
     }
   if (pin == NULL)

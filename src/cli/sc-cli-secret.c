@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,14 +56,16 @@ cli_read_secret_file (const char       *path,
    * that fills it holds more than a secret. */
   cap = max_len + 3;
 
-  fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer before the
+   * checks below can refuse it. */
+  fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     {
       *saved_errno = errno;
       *problem = errno == ELOOP ? CLI_SECRET_SYMLINK : CLI_SECRET_CANNOT_OPEN;
       return NULL;
     }
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || fcntl (fd, F_SETFL, 0) != 0)
     {
       close (fd);
       *problem = CLI_SECRET_NOT_REGULAR;
@@ -109,6 +112,18 @@ cli_read_secret_file (const char       *path,
   return secret;
 }
 
+static volatile sig_atomic_t prompt_tty = -1;
+static struct termios prompt_saved;
+
+static void
+restore_and_die (int sig)
+{
+  if (prompt_tty >= 0)
+    tcsetattr (prompt_tty, TCSAFLUSH, &prompt_saved);
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
 /**
  * cli_prompt_secret:
  * @problem: (out): why nothing was read
@@ -152,7 +167,22 @@ cli_prompt_secret (const char       *prompt,
     }
   quiet = saved;
   quiet.c_lflag &= ~(ECHO | ECHONL);
-  tcsetattr (fileno (tty), TCSAFLUSH, &quiet);
+  /* Never ask with echo on: if it cannot be turned off, or did not stay
+   * off, nothing is typed. */
+  if (tcsetattr (fileno (tty), TCSAFLUSH, &quiet) != 0 ||
+      tcgetattr (fileno (tty), &quiet) != 0 || (quiet.c_lflag & ECHO) != 0)
+    {
+      tcsetattr (fileno (tty), TCSAFLUSH, &saved);
+      fclose (tty);
+      *problem = CLI_SECRET_NO_ECHO;
+      return NULL;
+    }
+  /* Ctrl-C while asking puts the terminal back before the process ends. */
+  prompt_tty = fileno (tty);
+  prompt_saved = saved;
+  signal (SIGINT, restore_and_die);
+  signal (SIGTERM, restore_and_die);
+  signal (SIGHUP, restore_and_die);
   fputs (prompt, tty);
 
   while ((c = fgetc (tty)) != EOF && c != '\n')
@@ -163,6 +193,10 @@ cli_prompt_secret (const char       *prompt,
         ok = FALSE;
     }
   tcsetattr (fileno (tty), TCSAFLUSH, &saved);
+  signal (SIGINT, SIG_DFL);
+  signal (SIGTERM, SIG_DFL);
+  signal (SIGHUP, SIG_DFL);
+  prompt_tty = -1;
   fputc ('\n', tty);
   fclose (tty);
 

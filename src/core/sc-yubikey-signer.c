@@ -3,16 +3,20 @@
  * Amazon ships each product's DAK on a YubiKey, the key in PIV slot 9c
  * (digital signature), whose PIN policy is "always": the PIN must be
  * verified immediately before every signature. The signer holds one PC/SC
- * session across units and, between unlock and lock, the PIN in wiped
- * memory; one mutex makes VERIFY and GENERAL AUTHENTICATE adjacent on the
- * card, as the policy needs, and serialises every other use of the token.
+ * session across units, on a card handle of its own that libykpiv borrows
+ * (ykpiv_connect_with_external_card), and, between unlock and lock, the PIN
+ * in wiped memory. Each signature is one PC/SC transaction: the tries left,
+ * VERIFY and GENERAL AUTHENTICATE, so no other program's command comes in
+ * between; one mutex serialises this process's threads.
  *
  * The PIN is never guessed and never retried: sc_signer_unlock() sends the
  * operator's PIN once; a wrong one costs one try and is reported with the
  * tries left, and with one try left no PIN is sent at all, because a blocked
- * DAK stops the line until Amazon unblocks it. A token that goes away (PC/SC
- * errors) drops the session and the PIN; when it comes back it must be
- * unlocked again.
+ * DAK stops the line until Amazon unblocks it. VERIFY goes out as a raw
+ * APDU so libykpiv never keeps a copy of the PIN (it would replay that copy
+ * by itself after another program resets the card). A token that goes away
+ * drops the session and the PIN; when it comes back it must be unlocked
+ * again. Cards that are not ours are released without a reset.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -24,6 +28,7 @@
 #include <glib/gi18n-lib.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <PCSC/winscard.h>
 #include <ykpiv.h>
 
 #include "sc-crypto-private.h"
@@ -44,6 +49,9 @@ struct _ScYubikeySigner
   guint8           slot;
   STACK_OF (X509) *chain;          /* the DAK chain file, DAK certificate first */
 
+  SCARDCONTEXT     context;        /* our own PC/SC connection: libykpiv */
+  gboolean         context_valid;  /* only ever gets the card handle */
+  SCARDHANDLE      card;
   ykpiv_state     *state;
   gboolean         connected;
   char            *reader;         /* the reader the token is in, while connected */
@@ -57,8 +65,8 @@ static void signer_iface_init (ScSignerInterface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (ScYubikeySigner, sc_yubikey_signer, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (SC_TYPE_SIGNER, signer_iface_init))
 
-/* libykpiv keeps a copy of the last PIN verified, and APDU buffers: its
- * allocations are wiped before they are freed. */
+/* libykpiv's allocations (APDU buffers among them) are wiped before they
+ * are freed. */
 static void *
 wiping_alloc (void   *data,
               size_t  size)
@@ -99,24 +107,26 @@ static const ykpiv_allocator wiping_allocator = {
   wiping_alloc, wiping_realloc, wiping_free, NULL,
 };
 
-static gboolean
-token_gone (ykpiv_rc rc)
-{
-  /* What libykpiv returns when PC/SC loses the card or the reader. */
-  return rc == YKPIV_PCSC_ERROR || rc == YKPIV_GENERIC_ERROR;
-}
-
-/* Drops the session, libykpiv's state (and with it its copy of the PIN) and
- * ours. Called with the mutex held. */
+/* Drops the session and the PIN. Called with the mutex held. The card is
+ * left as it is (never reset: another program may be using its own session
+ * on another slot). */
 static void
 drop_session (ScYubikeySigner *self)
 {
   if (self->state != NULL)
     {
-      if (self->connected)
-        ykpiv_disconnect (self->state);
-      ykpiv_done (self->state);
+      ykpiv_done_with_external_card (self->state);
       self->state = NULL;
+    }
+  if (self->card != 0)
+    {
+      SCardDisconnect (self->card, SCARD_LEAVE_CARD);
+      self->card = 0;
+    }
+  if (self->context_valid)
+    {
+      SCardReleaseContext (self->context);
+      self->context_valid = FALSE;
     }
   self->connected = FALSE;
   g_clear_pointer (&self->reader, g_free);
@@ -151,14 +161,14 @@ sc_yubikey_signer_init (ScYubikeySigner *self)
 
 static void
 set_lost (ScYubikeySigner  *self,
-          ykpiv_rc          rc,
+          const char       *why,
           GError          **error)
 {
   drop_session (self);
   g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
                _("DAK token lost: the YubiKey %u stopped answering (%s). Nothing was signed. Plug it "
                  "back in and enter the DAK PIN again"),
-               self->serial, ykpiv_strerror (rc));
+               self->serial, why);
 }
 
 /* Checks that the token in the session holds this product's DAK: the slot's
@@ -166,6 +176,7 @@ set_lost (ScYubikeySigner  *self,
  * same DeviceTypeId. */
 static gboolean
 check_token_dak (ScYubikeySigner  *self,
+                 ykpiv_state      *state,
                  GError          **error)
 {
   X509 *expected = sk_X509_value (self->chain, 0);
@@ -176,14 +187,16 @@ check_token_dak (ScYubikeySigner  *self,
   const guint8 *p;
   ykpiv_rc rc;
 
-  rc = ykpiv_util_read_cert (self->state, self->slot, &data, &len);
+  rc = ykpiv_util_read_cert (state, self->slot, &data, &len);
   if (rc != YKPIV_OK || len == 0)
     {
       if (data != NULL)
-        ykpiv_util_free (self->state, data);
-      if (token_gone (rc))
+        ykpiv_util_free (state, data);
+      if (rc == YKPIV_PCSC_ERROR)
         {
-          set_lost (self, rc, error);
+          g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
+                       _("DAK token lost: the YubiKey %u stopped answering while its certificate was read"),
+                       self->serial);
           return FALSE;
         }
       g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN,
@@ -194,7 +207,7 @@ check_token_dak (ScYubikeySigner  *self,
     }
   p = data;
   cert = d2i_X509 (NULL, &p, (long) len);
-  ykpiv_util_free (self->state, data);
+  ykpiv_util_free (state, data);
   if (cert == NULL)
     {
       ERR_clear_error ();
@@ -225,6 +238,50 @@ check_token_dak (ScYubikeySigner  *self,
   return TRUE;
 }
 
+/* Looks at the card in one reader: a fresh libykpiv state on our own PC/SC
+ * handle (libykpiv caches a card's serial in its state, so states are never
+ * shared between cards). Returns the state when the card is the YubiKey
+ * with our serial; otherwise releases the card without resetting it. */
+static ykpiv_state *
+probe_reader (ScYubikeySigner  *self,
+              const char       *reader,
+              SCARDHANDLE      *card_out,
+              gboolean         *busy)
+{
+  ykpiv_state *state = NULL;
+  SCARDHANDLE card = 0;
+  DWORD protocol = 0;
+  guint32 serial = 0;
+  int tries = -1;
+  ykpiv_rc selected = YKPIV_GENERIC_ERROR;
+  LONG rc;
+
+  rc = SCardConnect (self->context, reader, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1, &card, &protocol);
+  if (rc == SCARD_E_SHARING_VIOLATION)
+    *busy = TRUE;
+  if (rc != SCARD_S_SUCCESS)
+    return NULL;
+
+  /* Asking for the tries left selects the PIV application (libykpiv then
+   * reads its version and serial); a card without PIV fails here. */
+  if (ykpiv_init_with_allocator (&state, 0, &wiping_allocator) != YKPIV_OK)
+    state = NULL;
+  if (state != NULL &&
+      ykpiv_connect_with_external_card (state, (uintptr_t) self->context, (uintptr_t) card) == YKPIV_OK)
+    selected = ykpiv_get_pin_retries (state, &tries);
+  if (state == NULL || selected != YKPIV_OK ||
+      ykpiv_get_serial (state, &serial) != YKPIV_OK ||
+      serial != self->serial)
+    {
+      if (state != NULL)
+        ykpiv_done_with_external_card (state);
+      SCardDisconnect (card, SCARD_LEAVE_CARD);
+      return NULL;
+    }
+  *card_out = card;
+  return state;
+}
+
 /* Finds the token by serial among the readers and opens a session on it.
  * Called with the mutex held. */
 static gboolean
@@ -232,63 +289,235 @@ ensure_connected (ScYubikeySigner  *self,
                   GError          **error)
 {
   g_autofree char *readers = NULL;
-  size_t len = 16384;
-  ykpiv_rc rc;
+  DWORD len = 0;
+  gboolean busy = FALSE;
+  LONG rc;
 
   if (self->connected)
     return TRUE;
 
-  if (self->state == NULL && ykpiv_init_with_allocator (&self->state, 0, &wiping_allocator) != YKPIV_OK)
+  if (!self->context_valid)
     {
-      self->state = NULL;
-      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_FAILED, _("Cannot start libykpiv"));
-      return FALSE;
+      rc = SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &self->context);
+      if (rc != SCARD_S_SUCCESS)
+        {
+          g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
+                       _("The DAK YubiKey %u cannot be reached: the smart-card service is not running (%s). "
+                         "Start pcscd, then plug in the token"),
+                       self->serial, pcsc_stringify_error (rc));
+          return FALSE;
+        }
+      self->context_valid = TRUE;
     }
 
-  readers = g_malloc0 (len);
-  rc = ykpiv_list_readers (self->state, readers, &len);
-  if (rc != YKPIV_OK)
+  rc = SCardListReaders (self->context, NULL, NULL, &len);
+  if (rc == SCARD_S_SUCCESS && len > 0)
     {
+      readers = g_malloc0 (len + 1);
+      rc = SCardListReaders (self->context, NULL, readers, &len);
+    }
+  if (rc != SCARD_S_SUCCESS)
+    {
+      gboolean none = rc == SCARD_E_NO_READERS_AVAILABLE;
+
+      drop_session (self);
       g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
-                   _("The DAK YubiKey %u is not plugged in: no smart-card reader is present (%s). Plug in "
-                     "the token; if it is plugged in, check that pcscd is running"),
-                   self->serial, ykpiv_strerror (rc));
+                   none ? _("The DAK YubiKey %u is not plugged in: no smart-card reader is present. Plug in "
+                            "the token")
+                        : _("The DAK YubiKey %u cannot be reached: %s. Check that pcscd is running"),
+                   self->serial, pcsc_stringify_error (rc));
       return FALSE;
     }
 
   for (const char *name = readers; name < readers + len && *name != '\0'; name += strlen (name) + 1)
     {
-      guint32 serial = 0;
+      SCARDHANDLE card = 0;
+      ykpiv_state *state = probe_reader (self, name, &card, &busy);
       char version[32] = "";
 
-      if (ykpiv_connect (self->state, name) != YKPIV_OK)
+      if (state == NULL)
         continue;
-      if (ykpiv_get_serial (self->state, &serial) != YKPIV_OK || serial != self->serial)
+      if (!check_token_dak (self, state, error))
         {
-          ykpiv_disconnect (self->state);
-          continue;
+          ykpiv_done_with_external_card (state);
+          SCardDisconnect (card, SCARD_LEAVE_CARD);
+          return FALSE;
         }
-
+      self->state = state;
+      self->card = card;
       self->connected = TRUE;
       self->reader = g_strdup (name);
-      if (ykpiv_get_version (self->state, version, sizeof version) == YKPIV_OK)
+      if (ykpiv_get_version (state, version, sizeof version) == YKPIV_OK)
         {
           g_free (self->firmware);
           self->firmware = g_strdup (version);
         }
-      if (!check_token_dak (self, error))
-        {
-          drop_session (self);
-          return FALSE;
-        }
       return TRUE;
     }
 
-  g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
-               _("The DAK YubiKey %u is not plugged in: no reader holds a YubiKey with that serial "
-                 "number. Plug in the product’s DAK token"),
-               self->serial);
+  if (busy)
+    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
+                 _("The DAK YubiKey %u may be in use by another program that holds a smart card exclusively "
+                   "(gpg’s scdaemon, for one): close it, or plug in the token"),
+                 self->serial);
+  else
+    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
+                 _("The DAK YubiKey %u is not plugged in: no reader holds a YubiKey with that serial "
+                   "number. Plug in the product’s DAK token"),
+                 self->serial);
   return FALSE;
+}
+
+/* One PC/SC transaction on our handle: nothing of another program reaches
+ * the card between our commands (libykpiv's own transactions nest inside).
+ * A card reset by someone else is reconnected and its PIV application
+ * selected again; a card gone drops the session. */
+static gboolean
+begin_transaction (ScYubikeySigner  *self,
+                   GError          **error)
+{
+  LONG rc = SCardBeginTransaction (self->card);
+
+  if (rc == SCARD_W_RESET_CARD)
+    {
+      DWORD protocol = 0;
+      int tries = -1;
+
+      rc = SCardReconnect (self->card, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1, SCARD_LEAVE_CARD, &protocol);
+      if (rc == SCARD_S_SUCCESS)
+        rc = SCardBeginTransaction (self->card);
+      /* Selects the PIV application again. */
+      if (rc == SCARD_S_SUCCESS && ykpiv_get_pin_retries (self->state, &tries) == YKPIV_PCSC_ERROR)
+        rc = SCARD_E_NO_SMARTCARD;
+    }
+  if (rc != SCARD_S_SUCCESS)
+    {
+      set_lost (self, pcsc_stringify_error (rc), error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+end_transaction (ScYubikeySigner *self)
+{
+  if (self->card != 0)
+    SCardEndTransaction (self->card, SCARD_LEAVE_CARD);
+}
+
+/* The tries left, without sending a PIN (an empty VERIFY after selecting
+ * the application; it leaves the card unverified). Inside a transaction. */
+static gboolean
+query_tries (ScYubikeySigner  *self,
+             GError          **error)
+{
+  int tries = -1;
+  ykpiv_rc rc = ykpiv_get_pin_retries (self->state, &tries);
+
+  if (rc == YKPIV_PCSC_ERROR)
+    {
+      end_transaction (self);
+      set_lost (self, ykpiv_strerror (rc), error);
+      return FALSE;
+    }
+  if (rc != YKPIV_OK || tries < 0)
+    {
+      end_transaction (self);
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_FAILED,
+                   _("The YubiKey %u did not say how many PIN tries are left: %s"), self->serial,
+                   ykpiv_strerror (rc));
+      return FALSE;
+    }
+  self->pin_retries = tries;
+  return TRUE;
+}
+
+/* Refuses to send any PIN that could block the DAK. */
+static gboolean
+check_tries_left (ScYubikeySigner  *self,
+                  GError          **error)
+{
+  if (self->pin_retries <= 0)
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_BLOCKED,
+                   _("The DAK PIN of YubiKey %u is blocked: no tries are left. The token cannot sign "
+                     "until its PIN is unblocked; contact whoever holds its PUK (for a production DAK, "
+                     "Amazon)"), self->serial);
+      return FALSE;
+    }
+  if (self->pin_retries == 1)
+    {
+      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_LAST_RETRY,
+                   _("Only one DAK PIN try is left on YubiKey %u, and a wrong PIN now would block the "
+                     "DAK and stop the line. Setup Console will not spend it: have the token’s owner "
+                     "check the PIN with yubico-piv-tool (-a verify-pin) first"), self->serial);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* VERIFY for the application PIN, sent as a raw APDU so that libykpiv
+ * never keeps a copy of the PIN (it would send that copy again by itself
+ * after someone else resets the card, and a PIN changed meanwhile would
+ * cost tries nobody asked for). Inside a transaction. Returns the status
+ * word, or -1 when the card did not answer. */
+static int
+send_verify (ScYubikeySigner *self,
+             ScSecret        *pin)
+{
+  static const guint8 templ[4] = { 0x00, 0x20, 0x00, 0x80 };
+  guint8 data[PIN_MAX];
+  guint8 out[16];
+  unsigned long out_len = sizeof out;
+  gsize len = 0;
+  const guint8 *text = sc_secret_get_data (pin, &len);
+  int sw = 0;
+  ykpiv_rc rc;
+
+  g_assert (len >= PIN_MIN && len <= PIN_MAX);
+  memset (data, 0xff, sizeof data);
+  memcpy (data, text, len);
+  rc = ykpiv_transfer_data (self->state, templ, data, sizeof data, out, &out_len, &sw);
+  sc_memwipe (data, sizeof data);
+  return rc == YKPIV_OK ? sw : -1;
+}
+
+/* What a status word from VERIFY means for the operator; the PIN is
+ * dropped by the caller. */
+static void
+set_verify_error (ScYubikeySigner  *self,
+                  int               sw,
+                  gboolean          held,
+                  GError          **error)
+{
+  if ((sw & 0xfff0) == 0x63c0)
+    self->pin_retries = sw & 0x0f;
+  else if (sw == 0x6983)
+    self->pin_retries = 0;
+
+  if (sw == 0x6983 || sw == 0x63c0)
+    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_BLOCKED,
+                 _("Wrong DAK PIN, and that was the last try: the PIN of YubiKey %u is now blocked"),
+                 self->serial);
+  else if ((sw & 0xfff0) == 0x63c0 && held)
+    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG,
+                 g_dngettext (GETTEXT_PACKAGE,
+                              "The YubiKey %u refused the DAK PIN it accepted before (%d try is left): the "
+                              "PIN is dropped and nothing was signed. Check who changed it before entering "
+                              "it again",
+                              "The YubiKey %u refused the DAK PIN it accepted before (%d tries are left): the "
+                              "PIN is dropped and nothing was signed. Check who changed it before entering "
+                              "it again", self->pin_retries),
+                 self->serial, self->pin_retries);
+  else if ((sw & 0xfff0) == 0x63c0)
+    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG,
+                 g_dngettext (GETTEXT_PACKAGE,
+                              "Wrong DAK PIN: %d try is left on YubiKey %u",
+                              "Wrong DAK PIN: %d tries are left on YubiKey %u", self->pin_retries),
+                 self->pin_retries, self->serial);
+  else
+    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_FAILED,
+                 _("The YubiKey %u could not check the PIN (status %04x)"), self->serial, (guint) sw);
 }
 
 static STACK_OF (X509) *
@@ -308,10 +537,8 @@ sign_digest (ScSigner      *signer,
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
   guint8 sig[128];
   size_t sig_len = sizeof sig;
-  gsize pin_len = 0;
-  const char *pin;
-  int tries = -1;
   ykpiv_rc rc;
+  int sw;
 
   if (self->pin == NULL)
     {
@@ -325,33 +552,42 @@ sign_digest (ScSigner      *signer,
   /* A held PIN means a live session: losing the token drops both. */
   g_assert (self->connected);
 
-  pin = (const char *) sc_secret_get_data (self->pin, &pin_len);
-  rc = ykpiv_verify_select (self->state, pin, pin_len, &tries, false);
-  if (rc != YKPIV_OK)
+  /* Tries left, VERIFY and the signature in one transaction: slot 9c's
+   * "PIN always" policy needs VERIFY immediately before the signature, and
+   * no other program's command may come between them. The tries are asked
+   * first, so a PIN changed by someone else is never sent with one try
+   * left. */
+  if (!begin_transaction (self, error) || !query_tries (self, error))
+    return NULL;
+  if (!check_tries_left (self, error))
     {
-      if (token_gone (rc))
-        {
-          set_lost (self, rc, error);
-          return NULL;
-        }
-      /* The PIN held was right when it was entered: someone changed it or
-       * the token was swapped. It is dropped at once, never sent again. */
+      end_transaction (self);
       g_clear_pointer (&self->pin, sc_secret_unref);
-      if (tries >= 0)
-        self->pin_retries = tries;
-      g_set_error (error, SC_DAK_ERROR, rc == YKPIV_PIN_LOCKED ? SC_DAK_ERROR_PIN_BLOCKED : SC_DAK_ERROR_PIN_WRONG,
-                   _("The YubiKey %u refused the DAK PIN it accepted before (%s, %d tries left); the PIN "
-                     "is dropped and nothing was signed. Check who changed it before entering it again"),
-                   self->serial, ykpiv_strerror (rc), tries);
       return NULL;
     }
-
-  /* Nothing else may reach the card between VERIFY and the signature. */
+  sw = send_verify (self, self->pin);
+  if (sw != 0x9000)
+    {
+      end_transaction (self);
+      if (sw < 0)
+        {
+          set_lost (self, _("no answer to VERIFY"), error);
+          return NULL;
+        }
+      set_verify_error (self, sw, TRUE, error);
+      g_clear_pointer (&self->pin, sc_secret_unref);
+      return NULL;
+    }
   rc = ykpiv_sign_data (self->state, digest, digest_len, sig, &sig_len, YKPIV_ALGO_ECCP256, self->slot);
+  /* The card must not stay PIN-verified for anyone who comes next: asking
+   * for the tries left un-verifies it (and keeps the count fresh). */
+  if (rc != YKPIV_PCSC_ERROR && !query_tries (self, error))
+    return NULL;
+  end_transaction (self);
   if (rc != YKPIV_OK)
     {
-      if (token_gone (rc))
-        set_lost (self, rc, error);
+      if (rc == YKPIV_PCSC_ERROR)
+        set_lost (self, ykpiv_strerror (rc), error);
       else
         g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_FAILED,
                      _("The YubiKey %u did not sign with slot %02x: %s"), self->serial, self->slot,
@@ -371,8 +607,7 @@ unlock (ScSigner      *signer,
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
   gsize len = 0;
   const guint8 *data = sc_secret_get_data (pin, &len);
-  int tries = -1;
-  ykpiv_rc rc;
+  int sw;
 
   /* A malformed PIN is refused here, where it costs no try. */
   if (len < PIN_MIN || len > PIN_MAX)
@@ -394,66 +629,30 @@ unlock (ScSigner      *signer,
   if (!ensure_connected (self, error))
     return FALSE;
 
-  rc = ykpiv_get_pin_retries (self->state, &tries);
-  if (rc != YKPIV_OK)
-    {
-      if (token_gone (rc))
-        set_lost (self, rc, error);
-      else
-        g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_FAILED,
-                     _("The YubiKey %u did not say how many PIN tries are left: %s"), self->serial,
-                     ykpiv_strerror (rc));
-      return FALSE;
-    }
-  self->pin_retries = tries;
   g_clear_pointer (&self->pin, sc_secret_unref);
-
-  if (tries <= 0)
+  if (!begin_transaction (self, error) || !query_tries (self, error))
+    return FALSE;
+  if (!check_tries_left (self, error))
     {
-      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_BLOCKED,
-                   _("The DAK PIN of YubiKey %u is blocked: no tries are left. The token cannot sign "
-                     "until its PIN is unblocked; contact whoever holds its PUK (for a production DAK, "
-                     "Amazon)"), self->serial);
+      end_transaction (self);
       return FALSE;
     }
-  if (tries == 1)
+  sw = send_verify (self, pin);
+  if (sw == 0x9000)
     {
-      g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_LAST_RETRY,
-                   _("Only one DAK PIN try is left on YubiKey %u, and a wrong PIN now would block the "
-                     "DAK and stop the line. Setup Console will not spend it: have the token’s owner "
-                     "check the PIN with yubico-piv-tool (-a verify-pin) first"), self->serial);
-      return FALSE;
-    }
-
-  rc = ykpiv_verify_select (self->state, (const char *) data, len, &tries, false);
-  if (rc == YKPIV_OK)
-    {
+      /* A right PIN resets the counter; ask rather than assume the
+       * maximum. Asking un-verifies the card, which costs nothing: the PIN
+       * is verified again before every signature. */
+      query_tries (self, NULL);
+      end_transaction (self);
       self->pin = sc_secret_ref (pin);
-      /* A right PIN resets the counter; ask rather than assume the maximum. */
-      if (ykpiv_get_pin_retries (self->state, &tries) == YKPIV_OK)
-        self->pin_retries = tries;
       return TRUE;
     }
-  if (token_gone (rc))
-    {
-      set_lost (self, rc, error);
-      return FALSE;
-    }
-  if (tries >= 0)
-    self->pin_retries = tries;
-  if (rc == YKPIV_PIN_LOCKED || (rc == YKPIV_WRONG_PIN && tries == 0))
-    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_BLOCKED,
-                 _("Wrong DAK PIN, and that was the last try: the PIN of YubiKey %u is now blocked"),
-                 self->serial);
-  else if (rc == YKPIV_WRONG_PIN)
-    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG,
-                 g_dngettext (GETTEXT_PACKAGE,
-                              "Wrong DAK PIN: %d try is left on YubiKey %u",
-                              "Wrong DAK PIN: %d tries are left on YubiKey %u", tries),
-                 tries, self->serial);
+  end_transaction (self);
+  if (sw < 0)
+    set_lost (self, _("no answer to VERIFY"), error);
   else
-    g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_FAILED,
-                 _("The YubiKey %u could not check the PIN: %s"), self->serial, ykpiv_strerror (rc));
+    set_verify_error (self, sw, FALSE, error);
   return FALSE;
 }
 
@@ -463,10 +662,13 @@ lock (ScSigner *signer)
   ScYubikeySigner *self = SC_YUBIKEY_SIGNER (signer);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
 
-  /* libykpiv keeps its own copy of the PIN for as long as its state lives,
-   * so the state goes too; the next unlock opens a new session. */
-  if (self->pin != NULL)
-    drop_session (self);
+  g_clear_pointer (&self->pin, sc_secret_unref);
+  /* Leaves the card un-verified too. */
+  if (self->connected && begin_transaction (self, NULL))
+    {
+      if (query_tries (self, NULL))
+        end_transaction (self);
+    }
 }
 
 static ScSignerStatus *
@@ -475,25 +677,21 @@ get_status (ScSigner *signer)
   ScYubikeySigner *self = SC_YUBIKEY_SIGNER (signer);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
   ScSignerStatus *status = g_new0 (ScSignerStatus, 1);
+  g_autoptr(GError) local_error = NULL;
 
   status->needs_pin = TRUE;
   status->pin_retries = -1;
   status->token_serial = g_strdup_printf ("%u", self->serial);
   status->slot = g_strdup_printf ("%02x", self->slot);
 
-  /* Asking for the tries left also proves the token still answers. It
-   * un-verifies the PIN on the card, which costs nothing: the PIN is
-   * verified again before every signature. */
-  if (ensure_connected (self, NULL))
+  /* Asking for the tries left also proves the token still answers. */
+  if (ensure_connected (self, &local_error) && begin_transaction (self, &local_error))
     {
-      int tries = -1;
-      ykpiv_rc rc = ykpiv_get_pin_retries (self->state, &tries);
-
-      if (rc == YKPIV_OK)
-        self->pin_retries = tries;
-      else if (token_gone (rc))
-        drop_session (self);
+      if (query_tries (self, &local_error))
+        end_transaction (self);
     }
+  if (local_error != NULL)
+    g_debug ("%s", local_error->message);
 
   status->present = self->connected;
   status->unlocked = self->pin != NULL;

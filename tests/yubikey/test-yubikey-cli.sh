@@ -66,6 +66,10 @@ expect_status "a PIN file that is a symbolic link is refused" 5 \
 (umask 077 && head -c 100 /dev/zero | tr '\0' 1 > "$work/pin-long")
 expect_status "a PIN file holding more than a PIN is refused" 5 \
   "$cli" issue --profile "$profile" --pin-file "$work/pin-long" --csr "$work/device.csr"
+mkfifo -m 600 "$work/pin-fifo"
+expect_status "a PIN file that is a FIFO is refused at once, not waited on" 5 \
+  timeout 20 "$cli" issue --profile "$profile" --pin-file "$work/pin-fifo" --csr "$work/device.csr"
+check "as not a regular file" grep -q "not a regular file" "$work/stderr"
 expect_status "no PIN file and no terminal: refused, not guessed" 5 \
   setsid "$cli" issue --profile "$profile" --csr "$work/device.csr"
 check "and it says how to give the PIN" grep -q "pin-file" "$work/stderr"
@@ -76,6 +80,29 @@ expect_status "a wrong PIN fails" 5 "$cli" issue --profile "$profile" --pin-file
 check "saying how many tries remain" grep -q "Wrong DAK PIN: 2 tries are left" "$work/stderr"
 check "and it cost exactly one try (yubico-piv-tool agrees)" test "$(tries_left)" = 2
 check "nothing reached standard output" test ! -s "$work/stdout"
+expect_status "a second wrong PIN fails" 5 "$cli" issue --profile "$profile" --pin-file "$work/pin-wrong" --csr "$work/device.csr"
+check "saying one try is left" grep -q "Wrong DAK PIN: 1 try is left" "$work/stderr"
+expect_status "with one try left even the right PIN is not sent" 5 \
+  "$cli" issue --profile "$profile" --pin-file "$SC_YK_PIN_FILE" --csr "$work/device.csr"
+check "and the console says why" grep -q "Only one DAK PIN try is left" "$work/stderr"
+check "the last try is still there (yubico-piv-tool agrees)" test "$(tries_left)" = 1
+check "the token's owner checks the PIN with Yubico's tool" \
+  yubico-piv-tool -r "$SC_YK_READER" -a verify-pin -P "$(head -n 1 "$SC_YK_PIN_FILE")"
+
+# ---- the PIN typed on a terminal: script(1) gives issue a terminal; the PIN
+# is typed once its prompt is on the screen (polled), as a person would
+rm -f "$work/tty-in"; mkfifo "$work/tty-in"
+script -qfec "'$cli' issue --profile '$profile' --csr '$work/device.csr' > '$work/tty-chain.pem'" \
+  /dev/null < "$work/tty-in" > "$work/tty-out" 2>&1 &
+tty_pid=$!
+exec 7> "$work/tty-in"
+for _ in $(seq 1 400); do grep -qF "DAK PIN for YubiKey $SC_YK_SERIAL" "$work/tty-out" && break; sleep 0.05; done
+check "issue asks for the PIN on the terminal, with the tries left" grep -qF "(3 tries left): " "$work/tty-out"
+head -n 1 "$SC_YK_PIN_FILE" >&7
+exec 7>&-
+wait "$tty_pid"; tty_status=$?
+check "the PIN typed there signs (exit $tty_status)" test "$tty_status" = 0 -a -s "$work/tty-chain.pem"
+check "and it was not echoed" bash -c "! grep -qF '$(head -n 1 "$SC_YK_PIN_FILE")' '$work/tty-out'"
 
 # ---- provision a batch on the YubiKey DAK
 expect_status "provision 5 simulated units with the YubiKey DAK" 0 \

@@ -17,6 +17,8 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -371,6 +373,48 @@ test_token_lost (void)
   }
 }
 
+
+/* Runs yubico-piv-tool on card A, as another program on the same PC
+ * would (it resets the card when it exits); returns its standard output. */
+static char *
+piv_tool (gboolean     expect_ok,
+          const char  *first,
+          ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  int status = 0;
+  va_list ap;
+
+  g_ptr_array_add (args, (char *) "yubico-piv-tool");
+  g_ptr_array_add (args, (char *) "-r");
+  g_ptr_array_add (args, (char *) g_getenv ("SC_YK_READER"));
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) args->pdata, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                               &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL) == expect_ok);
+  return out;
+}
+
+/* The tries left as Yubico's tool sees them: -1 when the card is still
+ * PIN-verified (it then cannot tell). */
+static int
+tool_tries (void)
+{
+  g_autofree char *out = piv_tool (TRUE, "-a", "status", NULL);
+  const char *line = strstr (out, "PIN tries left:");
+
+  g_assert_nonnull (line);
+  return atoi (line + strlen ("PIN tries left:"));
+}
+
 static void
 expect_tries (ScDak *dak,
               int    tries)
@@ -378,6 +422,68 @@ expect_tries (ScDak *dak,
   g_autoptr(ScSignerStatus) st = status_of (dak);
 
   g_assert_cmpint (st->pin_retries, ==, tries);
+}
+
+/* Another program uses the token between the PIN and a signature (and
+ * resets the card as it leaves): the signer reconnects, selects PIV again,
+ * and signs; and it never leaves the card PIN-verified behind it. */
+static void
+test_shared_card (void)
+{
+  g_autoptr(ScDak) dak = open_dak (serial_a);
+  g_autoptr(ScSecret) pin = right_pin ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sc_signer_unlock (sc_dak_get_signer (dak), pin, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (tool_tries (), ==, 3);   /* not left verified by the unlock */
+  g_assert_true (issue_one (dak, "YKSHARED0000001", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (tool_tries (), ==, 3);   /* nor by the signature */
+  g_assert_true (issue_one (dak, "YKSHARED0000002", &error));
+  g_assert_no_error (error);
+}
+
+/* The PIN is changed with Yubico's tool while the station holds the old
+ * one, and someone mistypes the new one once. Polling the status sends no
+ * PIN; the next signature sends the held PIN once, is refused, and drops
+ * it: one try, never two, and never the last. */
+static void
+test_pin_changed_elsewhere (void)
+{
+  g_autoptr(ScDak) dak = open_dak (serial_a);
+  g_autoptr(ScSecret) pin = right_pin ();
+  g_autoptr(ScSignerStatus) st = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old_pin = g_strdup (sc_secret_get_string (pin));
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+
+  g_assert_true (sc_signer_unlock (sc_dak_get_signer (dak), pin, NULL, &error));
+  g_assert_no_error (error);
+
+  a = piv_tool (TRUE, "-a", "change-pin", "-P", old_pin, "-N", "97531864", NULL);
+  b = piv_tool (FALSE, "-a", "verify-pin", "-P", "11111111", NULL);
+  g_assert_cmpint (tool_tries (), ==, 2);
+  for (int i = 0; i < 3; i++)
+    expect_tries (dak, 2);          /* status polls send nothing */
+
+  g_assert_false (issue_one (dak, "YKCHANGED000001", &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_PIN_WRONG);
+  g_assert_nonnull (strstr (error->message, "accepted before"));
+  g_clear_error (&error);
+  st = status_of (dak);
+  g_assert_false (st->unlocked);
+  g_assert_cmpint (st->pin_retries, ==, 1);
+  g_assert_false (issue_one (dak, "YKCHANGED000002", &error));
+  g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_LOCKED);
+  g_clear_error (&error);
+  g_assert_cmpint (tool_tries (), ==, 1);
+
+  /* The owner puts things back: the right new PIN resets the counter, and
+   * the old PIN again for the tests that follow. */
+  c = piv_tool (TRUE, "-a", "verify-pin", "-P", "97531864", NULL);
+  d = piv_tool (TRUE, "-a", "change-pin", "-P", "97531864", "-N", old_pin, NULL);
+  g_assert_cmpint (tool_tries (), ==, 3);
 }
 
 /* A wrong PIN costs one try and says how many remain; a right one resets
@@ -472,6 +578,8 @@ main (int    argc,
   g_test_add_func ("/yubikey/threads", test_threads);
   g_test_add_func ("/yubikey/select-by-serial", test_select_by_serial);
   g_test_add_func ("/yubikey/token-lost", test_token_lost);
+  g_test_add_func ("/yubikey/shared-card", test_shared_card);
+  g_test_add_func ("/yubikey/pin-changed-elsewhere", test_pin_changed_elsewhere);
   g_test_add_func ("/yubikey/pin", test_pin);
 
   ret = g_test_run ();
