@@ -432,6 +432,64 @@ query_tries (ScYubikeySigner  *self,
   return TRUE;
 }
 
+/* The tries left in one APDU: an empty VERIFY (SP 800-73-4, 3.2.1) answers
+ * 63Cx, or 6983 when blocked. Only a card that is still verified (9000:
+ * by someone else, who did not clear it) needs the longer query_tries().
+ * Inside a transaction, with the PIV application selected. */
+static gboolean
+query_tries_fast (ScYubikeySigner  *self,
+                  GError          **error)
+{
+  static const guint8 templ[4] = { 0x00, 0x20, 0x00, 0x80 };
+  guint8 out[16];
+  unsigned long out_len = sizeof out;
+  int sw = 0;
+  ykpiv_rc rc = ykpiv_transfer_data (self->state, templ, NULL, 0, out, &out_len, &sw);
+
+  if (rc == YKPIV_PCSC_ERROR)
+    {
+      end_transaction (self);
+      set_lost (self, ykpiv_strerror (rc), error);
+      return FALSE;
+    }
+  if (rc == YKPIV_OK && (sw & 0xfff0) == 0x63c0)
+    {
+      self->pin_retries = sw & 0x0f;
+      return TRUE;
+    }
+  if (rc == YKPIV_OK && sw == 0x6983)
+    {
+      self->pin_retries = 0;
+      return TRUE;
+    }
+  return query_tries (self, error);
+}
+
+/* Leaves the card un-verified: VERIFY with P1=FF resets the PIN's
+ * security status (SP 800-73-4, 3.2.1) in one APDU; a card that does not
+ * take it gets the longer query_tries(), which re-selects the application.
+ * Inside a transaction. */
+static gboolean
+unverify (ScYubikeySigner  *self,
+          GError          **error)
+{
+  static const guint8 templ[4] = { 0x00, 0x20, 0xff, 0x80 };
+  guint8 out[16];
+  unsigned long out_len = sizeof out;
+  int sw = 0;
+  ykpiv_rc rc = ykpiv_transfer_data (self->state, templ, NULL, 0, out, &out_len, &sw);
+
+  if (rc == YKPIV_PCSC_ERROR)
+    {
+      end_transaction (self);
+      set_lost (self, ykpiv_strerror (rc), error);
+      return FALSE;
+    }
+  if (rc == YKPIV_OK && sw == 0x9000)
+    return TRUE;
+  return query_tries (self, error);
+}
+
 /* Refuses to send any PIN that could block the DAK. */
 static gboolean
 check_tries_left (ScYubikeySigner  *self,
@@ -557,7 +615,7 @@ sign_digest (ScSigner      *signer,
    * no other program's command may come between them. The tries are asked
    * first, so a PIN changed by someone else is never sent with one try
    * left. */
-  if (!begin_transaction (self, error) || !query_tries (self, error))
+  if (!begin_transaction (self, error) || !query_tries_fast (self, error))
     return NULL;
   if (!check_tries_left (self, error))
     {
@@ -579,9 +637,8 @@ sign_digest (ScSigner      *signer,
       return NULL;
     }
   rc = ykpiv_sign_data (self->state, digest, digest_len, sig, &sig_len, YKPIV_ALGO_ECCP256, self->slot);
-  /* The card must not stay PIN-verified for anyone who comes next: asking
-   * for the tries left un-verifies it (and keeps the count fresh). */
-  if (rc != YKPIV_PCSC_ERROR && !query_tries (self, error))
+  /* The card must not stay PIN-verified for anyone who comes next. */
+  if (rc != YKPIV_PCSC_ERROR && !unverify (self, error))
     return NULL;
   end_transaction (self);
   if (rc != YKPIV_OK)
