@@ -322,6 +322,7 @@ cmd_reprint (int    argc,
   g_autofree char *profile_path = NULL, *store_uri = NULL, *printer_uri = NULL, *kind_name = NULL, *reason = NULL;
   g_autofree char *as = NULL, *as_file = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) print_error = NULL;
   g_autoptr(ScStation) station = NULL;
   g_autoptr(ScUnitRecord) unit = NULL;
   g_autoptr(ScSecret) pin = NULL;
@@ -331,7 +332,6 @@ cmd_reprint (int    argc,
   const ScLabelSettings *settings;
   ScLabelKind kind;
   gint64 print_id;
-  gboolean printed;
   const GOptionEntry entries[] = {
     { "profile", 'p', 0, G_OPTION_ARG_FILENAME, &profile_path, N_("Product profile (default: the embedded training profile)"), N_("FILE") },
     { "store", 'S', 0, G_OPTION_ARG_STRING, &store_uri, N_("Records (default: SQLite in the data dir)"), N_("URI") },
@@ -398,9 +398,29 @@ cmd_reprint (int    argc,
       !(print_id = sc_store_begin_print (station->store, unit->id, kind, TRUE, reason, printer, station->operator_name,
                                          &error)))
     return fail_error (error);
-  printed = sc_printer_print (station->printer, layout, job, NULL, &error);
-  if (!sc_store_finish_print (station->store, print_id, printed, printed ? &error : NULL) || !printed)
-    return fail_error (error);
+  /* Recorded as the unit run records a print: a job that broke off stays
+   * pending (whether a label came out is not known), and only one that sent
+   * nothing may be printed again without a reason. */
+  sc_printer_print (station->printer, layout, job, NULL, &print_error);
+  if (!sc_store_end_print_job (station->store, print_id, print_error, &error))
+    {
+      if (print_error == NULL)
+        g_prefix_error (&error, _("The label was printed, but the records could not say so; they show the reprint "
+                                  "as pending: "));
+      else
+        g_prefix_error (&error, _("%s. The records could not say so either; they show the reprint as pending: "),
+                        print_error->message);
+      return fail_error (error);
+    }
+  if (print_error != NULL)
+    {
+      if (!sc_printer_error_sent_nothing (print_error))
+        g_prefix_error (&print_error,
+                        _("The %s label of %s may or may not have been printed, and the records say so (print "
+                          "pending); destroy any copy and print it again as a reprint with a reason. "),
+                        kind_name, unit->serial);
+      return fail_error (print_error);
+    }
 
   g_print (_("Reprinted the %s label of %s (%s), recorded with the reason “%s”\n"), kind_name, unit->serial,
            printer, reason);

@@ -13,7 +13,10 @@ struct _ScPrinterInterface
   GTypeInterface parent_iface;
 
   char     *(*describe) (ScPrinter *self);
-  /* @settings: the calibration, or NULL. Errors as in ScPrinterError. */
+  /* @settings: the calibration, or NULL. Errors as in ScPrinterError and
+   * sc_printer_error_sent_nothing(): the job is made (SC_LABEL_ERROR if it
+   * cannot be) before the printer is contacted, and G_IO_ERROR_CANCELLED
+   * only while nothing has been sent. */
   gboolean  (*print)    (ScPrinter *self, ScLabelLayout *layout, const char *name,
                          const ScPrinterSettings *settings, GCancellable *cancellable, GError **error);
 };

@@ -16,6 +16,30 @@
 G_DEFINE_QUARK (sc-printer-error-quark, sc_printer_error)
 G_DEFINE_INTERFACE (ScPrinter, sc_printer, G_TYPE_OBJECT)
 
+/**
+ * sc_printer_error_sent_nothing:
+ * @error: an error from sc_printer_print()
+ *
+ * The cases are listed, so an error nobody thought of counts as one whose
+ * outcome is not known: a label is never printed twice without a reason.
+ *
+ * Returns: %TRUE when nothing reached the printer.
+ */
+gboolean
+sc_printer_error_sent_nothing (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, FALSE);
+
+  if (error->domain == SC_PRINTER_ERROR)
+    return error->code == SC_PRINTER_ERROR_NOT_READY || error->code == SC_PRINTER_ERROR_SETUP ||
+           error->code == SC_PRINTER_ERROR_ADDRESS;
+  /* Backends check for cancellation only before the job leaves (one
+   * cancelled part-way is FAILED), and make the whole job before they
+   * contact the printer. */
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || error->domain == SC_LABEL_ERROR;
+}
+
+
 /* What the interface keeps for every printer: its calibration and the lock
  * that runs its jobs one at a time. */
 typedef struct

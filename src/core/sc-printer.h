@@ -13,8 +13,14 @@ G_BEGIN_DECLS
 
 #define SC_PRINTER_ERROR (sc_printer_error_quark ())
 
-/* Only FAILED means that something may have reached the printer: every
- * other error leaves nothing printed, so printing again is safe. */
+/* What a failed job left at the printer. NOT_READY, SETUP and ADDRESS
+ * mean nothing was sent, so printing again is safe; FAILED means part of
+ * the job may have reached the printer. sc_printer_print() also fails with
+ * G_IO_ERROR_CANCELLED only before anything was sent (cancelled part-way,
+ * a job is FAILED), and with the label's own error (SC_LABEL_ERROR) only
+ * when the job could not be made, before the printer is contacted.
+ * sc_printer_error_sent_nothing() says which is which; treat anything else
+ * as FAILED. */
 typedef enum
 {
   SC_PRINTER_ERROR_ADDRESS,    /* the printer URI is malformed or not supported */
@@ -24,6 +30,13 @@ typedef enum
 } ScPrinterError;
 
 GQuark sc_printer_error_quark (void);
+
+/* TRUE only when @error, from sc_printer_print(), guarantees that nothing
+ * reached the printer: SC_PRINTER_ERROR_NOT_READY, _SETUP or _ADDRESS,
+ * G_IO_ERROR_CANCELLED, or SC_LABEL_ERROR. Every other error (FAILED, and
+ * any this list does not name) may have left part of a job at the printer:
+ * whether a label came out is not known. */
+gboolean sc_printer_error_sent_nothing (const GError *error);
 
 #define SC_TYPE_PRINTER (sc_printer_get_type ())
 

@@ -1258,12 +1258,15 @@ begin_print (ScStore      *store,
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(sqlite3_stmt) printed = NULL;
   g_autoptr(sqlite3_stmt) insert = NULL;
   g_autoptr(sqlite3_stmt) touch = NULL;
   g_autofree char *details = NULL;
+  g_autofree char *earlier = NULL;
   const char *what = _("record the label print");
   const char *kind_name = kind == SC_LABEL_KIND_PRODUCT ? "product" : "package";
   gint64 now = g_get_real_time ();
+  gboolean has_row = FALSE;
   gboolean ok = FALSE;
 
   if (!tx_begin (self, TRUE, error))
@@ -1271,6 +1274,37 @@ begin_print (ScStore      *store,
   unit = load_unit (self, unit_id, error);
   if (unit == NULL)
     goto out;
+
+  /* A label printed (or under way, or cut off) is printed again only as a
+   * reprint: checked here, inside the transaction, not from a list read
+   * before it, so two runs cannot both make the first print. */
+  if (!reprint)
+    {
+      printed = prepare (self,
+                         "SELECT status FROM prints WHERE unit_id = ? AND kind = ? AND status IN ('done', 'pending') "
+                         "ORDER BY status = 'done' DESC, id LIMIT 1",
+                         what, error);
+      if (printed == NULL)
+        goto out;
+      sqlite3_bind_int64 (printed, 1, unit_id);
+      sqlite3_bind_int (printed, 2, (int) kind);
+      if (!step_row (self, printed, &has_row, what, error))
+        goto out;
+      if (has_row)
+        {
+          earlier = column_text (printed, 0);
+          if (g_strcmp0 (earlier, "done") == 0)
+            g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_PRINTED,
+                         _("The %s label of %s has been printed already; a second copy is printed only as a "
+                           "reprint, with a reason"), kind_name, unit->serial);
+          else
+            g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_PRINTED,
+                         _("The %s label of %s is being printed, or its print broke off and it may or may not "
+                           "exist; nothing was sent. Check the printer, and print it again only as a reprint, "
+                           "with a reason"), kind_name, unit->serial);
+          goto out;
+        }
+    }
 
   insert = prepare (self,
                     "INSERT INTO prints (unit_id, kind, reprint, reason, printer, operator, time, status) "

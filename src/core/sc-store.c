@@ -8,6 +8,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "sc-printer.h"
 #include "sc-store-private.h"
 
 G_DEFINE_QUARK (sc-store-error-quark, sc_store_error)
@@ -345,6 +346,33 @@ sc_store_finish_print (ScStore   *self,
                                                error);
 }
 
+/**
+ * sc_store_end_print_job:
+ * @print_error: (nullable): what sc_printer_print() failed with, or %NULL
+ *   when it printed
+ *
+ * Records how a journaled print ended, the way every caller must classify
+ * it: only an error that sent nothing leaves the label safe to print again.
+ */
+gboolean
+sc_store_end_print_job (ScStore       *self,
+                        gint64         print_id,
+                        const GError  *print_error,
+                        GError       **error)
+{
+  ScPrintStatus status;
+
+  g_return_val_if_fail (SC_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (print_error == NULL)
+    status = SC_PRINT_DONE;
+  else
+    status = sc_printer_error_sent_nothing (print_error) ? SC_PRINT_NOT_SENT : SC_PRINT_PENDING;
+  return SC_STORE_GET_IFACE (self)->end_print (self, print_id, status,
+                                               print_error ? print_error->message : NULL, error);
+}
+
 gboolean
 sc_store_end_print (ScStore        *self,
                     gint64          print_id,
@@ -371,7 +399,7 @@ sc_store_record_print (ScStore      *self,
 {
   gint64 id = sc_store_begin_print (self, unit_id, kind, reprint, reason, printer, operator_name, error);
 
-  return id > 0 && sc_store_finish_print (self, id, TRUE, error);
+  return id > 0 && sc_store_end_print (self, id, SC_PRINT_DONE, NULL, error);
 }
 
 /**

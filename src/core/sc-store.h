@@ -23,6 +23,7 @@ typedef enum
   SC_STORE_ERROR_BUSY,         /* another live process is provisioning this serial now */
   SC_STORE_ERROR_NOT_FOUND,    /* no such unit */
   SC_STORE_ERROR_TAMPERED,     /* the audit chain does not verify */
+  SC_STORE_ERROR_PRINTED,      /* a first print of a label that printed, or may have: only a reprint may follow */
 } ScStoreError;
 
 GQuark sc_store_error_quark (void);
@@ -205,8 +206,10 @@ gboolean        sc_store_record_steps    (ScStore           *self,
                                           GError           **error);
 /* A print is journaled before the job is sent (PENDING) and finished after
  * (DONE or FAILED), so a crash between the two shows as a pending print
- * that a person must look at, never as a silent second print. Returns the
- * print's id, 0 on error. */
+ * that a person must look at, never as a silent second print. A first
+ * print (@reprint FALSE) of a label that has a done or pending print
+ * already is refused (SC_STORE_ERROR_PRINTED), in the same transaction, so
+ * two runs cannot both print it. Returns the print's id, 0 on error. */
 gint64          sc_store_begin_print     (ScStore           *self,
                                           gint64             unit_id,
                                           ScLabelKind        kind,
@@ -215,6 +218,19 @@ gint64          sc_store_begin_print     (ScStore           *self,
                                           const char        *printer,
                                           const char        *operator_name,
                                           GError           **error);
+/* How the job ended, from sc_printer_print()'s error: NULL, DONE; one that
+ * sent nothing (sc_printer_error_sent_nothing()), NOT_SENT; any other,
+ * PENDING: part of the job may have reached the printer, so whether a label
+ * came out is not known and it is printed again only as a reprint. The
+ * error's message is recorded. */
+gboolean        sc_store_end_print_job   (ScStore           *self,
+                                          gint64             print_id,
+                                          const GError      *print_error,
+                                          GError           **error);
+/* Old form, kept until its last callers move to sc_store_end_print_job():
+ * it records any failure as FAILED (nothing came out) without a reason,
+ * which a job cut off part-way is not. Do not use it for a printer's
+ * answer. */
 gboolean        sc_store_finish_print    (ScStore           *self,
                                           gint64             print_id,
                                           gboolean           printed,

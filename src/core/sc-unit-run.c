@@ -912,11 +912,12 @@ do_print (ScUnitRun     *self,
           continue;
         }
 
-      /* Only a job that broke off may have left a label: it stays pending,
-       * for a person. Anything else sent nothing, and the unit waits. */
-      status = g_error_matches (print_error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_FAILED) ? SC_PRINT_PENDING
-                                                                                        : SC_PRINT_NOT_SENT;
-      if (!sc_store_end_print (self->station->store, print_id, status, print_error->message, error))
+      /* Only the errors that sent nothing (sc_printer_error_sent_nothing()
+       * names them) leave the label safe to print again: the unit waits.
+       * Anything else, a job that broke off or an error nobody foresaw, may
+       * have left a label: it stays pending, for a person. */
+      status = sc_printer_error_sent_nothing (print_error) ? SC_PRINT_NOT_SENT : SC_PRINT_PENDING;
+      if (!sc_store_end_print_job (self->station->store, print_id, print_error, error))
         return FALSE;
       if (status == SC_PRINT_PENDING)
         g_prefix_error (&print_error,

@@ -547,6 +547,160 @@ test_usb_absent (void)
   g_assert_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY);
 }
 
+/* ------------------------------------------------------------ the unit run */
+
+/* A printer that fails every job with the error it was given: a stand-in
+ * for whatever a backend may say, including an error nobody foresaw, which
+ * the real backends cannot be made to produce on demand. */
+#define SC_TYPE_REFUSING_PRINTER (sc_refusing_printer_get_type ())
+G_DECLARE_FINAL_TYPE (ScRefusingPrinter, sc_refusing_printer, SC, REFUSING_PRINTER, GObject)
+
+struct _ScRefusingPrinter
+{
+  GObject  parent_instance;
+  GQuark   domain;
+  int      code;
+  guint    jobs;
+};
+
+static void refusing_printer_iface_init (ScPrinterInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (ScRefusingPrinter, sc_refusing_printer, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SC_TYPE_PRINTER, refusing_printer_iface_init))
+
+static void
+sc_refusing_printer_class_init (ScRefusingPrinterClass *klass)
+{
+}
+
+static void
+sc_refusing_printer_init (ScRefusingPrinter *self)
+{
+}
+
+static char *
+refusing_describe (ScPrinter *printer)
+{
+  return g_strdup ("refusing test printer");
+}
+
+static gboolean
+refusing_print (ScPrinter               *printer,
+                ScLabelLayout           *layout,
+                const char              *name,
+                const ScPrinterSettings *settings,
+                GCancellable            *cancellable,
+                GError                 **error)
+{
+  ScRefusingPrinter *self = SC_REFUSING_PRINTER (printer);
+
+  self->jobs++;
+  g_set_error (error, self->domain, self->code, "the printer's own words");
+  return FALSE;
+}
+
+static void
+refusing_printer_iface_init (ScPrinterInterface *iface)
+{
+  iface->describe = refusing_describe;
+  iface->print = refusing_print;
+}
+
+typedef struct
+{
+  const char *name;
+  const char *domain;   /* "printer", "io", "label" or "file" */
+  int         code;
+  gboolean    unknown;  /* the outcome is not known: the print stays pending */
+} RunCase;
+
+/* Only the errors that sent nothing leave the unit waiting to print (safe to
+ * print again); every other one, foreseen (FAILED) or not, leaves the print
+ * pending: printed again only as a reprint with a reason. */
+static const RunCase run_cases[] = {
+  { "not-ready", "printer", SC_PRINTER_ERROR_NOT_READY, FALSE },
+  { "setup", "printer", SC_PRINTER_ERROR_SETUP, FALSE },
+  { "address", "printer", SC_PRINTER_ERROR_ADDRESS, FALSE },
+  { "cancelled", "io", G_IO_ERROR_CANCELLED, FALSE },
+  { "label", "label", SC_LABEL_ERROR_MISMATCH, FALSE },
+  { "failed", "printer", SC_PRINTER_ERROR_FAILED, TRUE },
+  { "io-error", "io", G_IO_ERROR_BROKEN_PIPE, TRUE },
+  { "other-domain", "file", G_FILE_ERROR_IO, TRUE },
+  { "unknown-printer-code", "printer", 99, TRUE },
+};
+
+static void
+test_run_print_error (gconstpointer data)
+{
+  const RunCase *c = data;
+  g_autofree char *dir = sc_test_training (NULL);
+  g_autofree char *store_uri = g_strdup_printf ("sqlite://%s/station.db", dir);
+  g_autofree char *key_path = g_build_filename (dir, "station.key", NULL);
+  g_autofree char *serial = g_strdup_printf ("RUNPRINT%08u", (guint) (c - run_cases));
+  g_autoptr(ScProfile) profile = sc_test_load_profile (dir);
+  g_autoptr(ScDak) dak = NULL;
+  g_autoptr(ScStore) store = NULL;
+  g_autoptr(ScStationSecret) secret = NULL;
+  g_autoptr(ScRefusingPrinter) printer = g_object_new (SC_TYPE_REFUSING_PRINTER, NULL);
+  g_autoptr(ScStation) station = NULL;
+  g_autoptr(ScUnitRun) run = NULL;
+  g_autoptr(ScUnitRun) retry = NULL;
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(GPtrArray) prints = NULL;
+  g_autoptr(GError) error = NULL;
+  const ScPrintRecord *last = NULL;
+
+  printer->domain = g_str_equal (c->domain, "printer") ? SC_PRINTER_ERROR
+                    : g_str_equal (c->domain, "io") ? G_IO_ERROR
+                    : g_str_equal (c->domain, "label") ? SC_LABEL_ERROR : G_FILE_ERROR;
+  printer->code = c->code;
+  dak = sc_dak_new_for_profile (profile, &error);
+  g_assert_no_error (error);
+  store = sc_store_open (store_uri, &error);
+  g_assert_no_error (error);
+  secret = sc_station_secret_load (key_path, &error);
+  g_assert_no_error (error);
+  station = sc_station_new (profile, dak, store, secret, SC_PRINTER (printer), "sim:", "alice");
+
+  run = sc_unit_run_new (station, serial);
+  g_assert_false (sc_unit_run_run (run, NULL, &error));
+  g_assert_nonnull (error);
+  assert_says (error, "the printer's own words");
+  assert_says (error, c->unknown ? "may or may not have been printed" : "waits to print (print pending)");
+  g_clear_error (&error);
+  g_assert_cmpuint (printer->jobs, ==, 1);
+
+  unit = sc_store_find_unit (store, NULL, serial, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (unit->state, ==, SC_UNIT_LABELLED);
+  prints = sc_store_list_prints (store, unit->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sc_print_records_get_label_status (prints, SC_LABEL_KIND_PRODUCT, &last), ==,
+                   c->unknown ? SC_PRINT_PENDING : SC_PRINT_NOT_SENT);
+  g_assert_cmpstr (last->error, ==, "the printer's own words");
+
+  /* A retry without a reason: printed again only when nothing was sent. */
+  retry = sc_unit_run_new (station, serial);
+  sc_unit_run_set_print_only (retry, TRUE);
+  g_assert_false (sc_unit_run_run (retry, NULL, &error));
+  if (c->unknown)
+    {
+      g_assert_error (error, SC_RUN_ERROR, SC_RUN_ERROR_STATE);
+      assert_says (error, "may or may not exist");
+      g_assert_cmpuint (printer->jobs, ==, 1);
+    }
+  else
+    {
+      assert_says (error, "the printer's own words");
+      g_assert_cmpuint (printer->jobs, ==, 2);
+    }
+
+  g_clear_object (&run);
+  g_clear_object (&retry);
+  g_clear_pointer (&station, sc_station_free);
+  sc_test_rmdir (dir);
+}
+
 /* ------------------------------------------------------------ files */
 
 static void
@@ -875,6 +1029,11 @@ main (int    argc,
   g_test_add_func ("/sc/printer/tcp/write-timeout", test_tcp_write_timeout);
   g_test_add_func ("/sc/printer/tcp/cancelled", test_tcp_cancelled);
   g_test_add_func ("/sc/printer/usb/absent", test_usb_absent);
+  for (guint i = 0; i < G_N_ELEMENTS (run_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/sc/printer/run/%s", run_cases[i].name);
+      g_test_add_data_func (path, &run_cases[i], test_run_print_error);
+    }
   g_test_add_func ("/sc/printer/file/formats", test_file_formats);
   g_test_add_func ("/sc/printer/file/not-writable", test_file_not_writable);
   g_test_add_func ("/sc/printer/calibration/zpl", test_calibration_zpl);

@@ -850,6 +850,217 @@ test_reconcile (Fixture       *fx,
   close_store (store);
 }
 
+/* Prints: a first print once per label, and how a job ended */
+
+static gint64
+begin_first_print (ScStore     *store,
+                   gint64       unit_id,
+                   ScLabelKind  kind,
+                   GError     **error)
+{
+  return sc_store_begin_print (store, unit_id, kind, FALSE, NULL, "zebra-1", "alice", error);
+}
+
+static void
+end_print (ScStore       *store,
+           gint64         print_id,
+           ScPrintStatus  status)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sc_store_end_print (store, print_id, status, status == SC_PRINT_DONE ? NULL : "why", &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_first_print_once (Fixture       *fx,
+                       gconstpointer  data)
+{
+  ScStore *store = open_store (fx->path);
+  g_autoptr(ScUnitRecord) a = begin (store, PRODUCT, "SN-A");
+  g_autoptr(GError) error = NULL;
+  gint64 first, id;
+
+  /* Under way (or cut off): no second first print. */
+  first = begin_first_print (store, a->id, SC_LABEL_KIND_PRODUCT, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (first, >, 0);
+  g_assert_cmpint (begin_first_print (store, a->id, SC_LABEL_KIND_PRODUCT, &error), ==, 0);
+  g_assert_error (error, SC_STORE_ERROR, SC_STORE_ERROR_PRINTED);
+  g_assert_nonnull (strstr (error->message, "The product label of SN-A is being printed, or its print broke off"));
+  g_assert_nonnull (strstr (error->message, "only as a reprint, with a reason"));
+  g_clear_error (&error);
+  /* The refusal left nothing behind: no print, no audit entry. */
+  g_assert_cmpint (raw_int (fx->path, "SELECT count(*) FROM prints"), ==, 1);
+  g_assert_cmpint (raw_int (fx->path, "SELECT count(*) FROM audit WHERE action = 'print'"), ==, 1);
+
+  /* The other label is its own. */
+  id = begin_first_print (store, a->id, SC_LABEL_KIND_PACKAGE, &error);
+  g_assert_no_error (error);
+  end_print (store, id, SC_PRINT_DONE);
+
+  /* A print that sent nothing, or that the printer did not take, leaves the
+   * label to be printed. */
+  end_print (store, first, SC_PRINT_NOT_SENT);
+  id = begin_first_print (store, a->id, SC_LABEL_KIND_PRODUCT, &error);
+  g_assert_no_error (error);
+  end_print (store, id, SC_PRINT_FAILED);
+  id = begin_first_print (store, a->id, SC_LABEL_KIND_PRODUCT, &error);
+  g_assert_no_error (error);
+  end_print (store, id, SC_PRINT_DONE);
+
+  /* Printed: a second copy is a reprint, with its reason. */
+  g_assert_cmpint (begin_first_print (store, a->id, SC_LABEL_KIND_PRODUCT, &error), ==, 0);
+  g_assert_error (error, SC_STORE_ERROR, SC_STORE_ERROR_PRINTED);
+  g_assert_nonnull (strstr (error->message, "The product label of SN-A has been printed already"));
+  g_clear_error (&error);
+  g_assert_cmpint (begin_first_print (store, a->id, SC_LABEL_KIND_PACKAGE, &error), ==, 0);
+  g_assert_error (error, SC_STORE_ERROR, SC_STORE_ERROR_PRINTED);
+  g_clear_error (&error);
+  id = sc_store_begin_print (store, a->id, SC_LABEL_KIND_PRODUCT, TRUE, "smudged", "zebra-1", "bob", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  /* A reprint under way does not open the door to a first print either. */
+  g_assert_cmpint (begin_first_print (store, a->id, SC_LABEL_KIND_PRODUCT, &error), ==, 0);
+  g_assert_error (error, SC_STORE_ERROR, SC_STORE_ERROR_PRINTED);
+  g_clear_error (&error);
+  end_print (store, id, SC_PRINT_DONE);
+  g_assert_cmpint (raw_int (fx->path, "SELECT count(*) FROM prints WHERE status = 'done' AND reprint = 0 "
+                                      "AND kind = 0"), ==, 1);
+  close_store (store);
+}
+
+/* Two runs printing the same unit at once, each with its own connection
+ * (two threads of one station, or two programs): each round exactly one
+ * makes the first print. */
+#define PRINT_RACE_ROUNDS 40
+
+typedef struct
+{
+  const char        *path;
+  pthread_barrier_t *barrier;
+  gint64            *units;
+  gint64             ids[PRINT_RACE_ROUNDS];   /* > 0: printed; 0: refused */
+} PrintRacer;
+
+static gpointer
+print_race_thread (gpointer data)
+{
+  PrintRacer *racer = data;
+  ScStore *store = open_store (racer->path);
+
+  for (guint i = 0; i < PRINT_RACE_ROUNDS; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      pthread_barrier_wait (racer->barrier);
+      racer->ids[i] = begin_first_print (store, racer->units[i], SC_LABEL_KIND_PRODUCT, &error);
+      if (racer->ids[i] > 0)
+        g_assert_no_error (error);
+      else
+        g_assert_error (error, SC_STORE_ERROR, SC_STORE_ERROR_PRINTED);
+    }
+  pthread_barrier_wait (racer->barrier);
+  close_store (store);
+  return NULL;
+}
+
+static void
+test_first_print_race (Fixture       *fx,
+                       gconstpointer  data)
+{
+  pthread_barrier_t barrier;
+  gint64 units[PRINT_RACE_ROUNDS];
+  PrintRacer a = { fx->path, &barrier, units, { 0 } };
+  PrintRacer b = { fx->path, &barrier, units, { 0 } };
+  ScStore *store = open_store (fx->path);
+  GThread *ta, *tb;
+
+  for (guint i = 0; i < PRINT_RACE_ROUNDS; i++)
+    {
+      g_autofree char *serial = g_strdup_printf ("PRINT-%02u", i);
+      g_autoptr(ScUnitRecord) unit = begin (store, PRODUCT, serial);
+
+      units[i] = unit->id;
+    }
+  pthread_barrier_init (&barrier, NULL, 2);
+  ta = g_thread_new ("printer-a", print_race_thread, &a);
+  tb = g_thread_new ("printer-b", print_race_thread, &b);
+  g_thread_join (ta);
+  g_thread_join (tb);
+  pthread_barrier_destroy (&barrier);
+
+  for (guint i = 0; i < PRINT_RACE_ROUNDS; i++)
+    g_assert_true ((a.ids[i] > 0) != (b.ids[i] > 0));
+  g_assert_cmpint (raw_int (fx->path, "SELECT count(*) FROM prints"), ==, PRINT_RACE_ROUNDS);
+  verify_ok (store, 2 * PRINT_RACE_ROUNDS);
+  close_store (store);
+}
+
+/* How a job ended is recorded from the printer's error, the same way for
+ * every caller: only the errors that sent nothing leave the label to be
+ * printed again; anything else stays pending, its outcome unknown. */
+static void
+test_end_print_job (Fixture       *fx,
+                    gconstpointer  data)
+{
+  static const struct
+  {
+    const char *domain;
+    int         code;
+    const char *status;
+  } cases[] = {
+    { NULL, 0, "done" },
+    { "printer", SC_PRINTER_ERROR_NOT_READY, "not-sent" },
+    { "printer", SC_PRINTER_ERROR_SETUP, "not-sent" },
+    { "printer", SC_PRINTER_ERROR_ADDRESS, "not-sent" },
+    { "io", G_IO_ERROR_CANCELLED, "not-sent" },
+    { "label", SC_LABEL_ERROR_MISMATCH, "not-sent" },
+    { "printer", SC_PRINTER_ERROR_FAILED, "pending" },
+    { "io", G_IO_ERROR_CONNECTION_CLOSED, "pending" },
+    { "file", G_FILE_ERROR_IO, "pending" },
+  };
+  ScStore *store = open_store (fx->path);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *serial = g_strdup_printf ("SN-END-%u", i);
+      g_autoptr(ScUnitRecord) unit = begin (store, PRODUCT, serial);
+      g_autoptr(GError) print_error = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) prints = NULL;
+      g_autofree char *status = NULL;
+      g_autofree char *sql = NULL;
+      GQuark domain;
+      gint64 id;
+
+      if (cases[i].domain != NULL)
+        {
+          domain = g_str_equal (cases[i].domain, "printer") ? SC_PRINTER_ERROR
+                   : g_str_equal (cases[i].domain, "io") ? G_IO_ERROR
+                   : g_str_equal (cases[i].domain, "label") ? SC_LABEL_ERROR : G_FILE_ERROR;
+          print_error = g_error_new (domain, cases[i].code, "the printer's words %u", i);
+        }
+      id = begin_first_print (store, unit->id, SC_LABEL_KIND_PRODUCT, &error);
+      g_assert_no_error (error);
+      g_assert_true (sc_store_end_print_job (store, id, print_error, &error));
+      g_assert_no_error (error);
+
+      sql = g_strdup_printf ("SELECT status || '|' || ifnull(error, '-') FROM prints WHERE id = %" G_GINT64_FORMAT, id);
+      status = raw_text (fx->path, sql);
+      g_clear_pointer (&sql, g_free);
+      sql = print_error ? g_strdup_printf ("%s|the printer's words %u", cases[i].status, i)
+                        : g_strdup_printf ("%s|-", cases[i].status);
+      g_assert_cmpstr (status, ==, sql);
+      prints = sc_store_list_prints (store, unit->id, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (sc_print_records_get_label_status (prints, SC_LABEL_KIND_PRODUCT, NULL), ==,
+                       g_str_equal (cases[i].status, "done") ? SC_PRINT_DONE
+                       : g_str_equal (cases[i].status, "pending") ? SC_PRINT_PENDING : SC_PRINT_NOT_SENT);
+    }
+  close_store (store);
+}
+
 /* Another program holding the write lock longer than the busy timeout. */
 static void
 test_database_busy (Fixture       *fx,
@@ -1434,6 +1645,9 @@ main (int   argc,
   ADD ("issue", test_issue);
   ADD ("lists", test_lists);
   ADD ("reconcile", test_reconcile);
+  ADD ("print/first-once", test_first_print_once);
+  ADD ("print/first-race", test_first_print_race);
+  ADD ("print/end-job", test_end_print_job);
   ADD ("database-busy", test_database_busy);
   ADD ("audit-chain", test_audit_chain);
   ADD ("pin-not-in-clear", test_pin_not_in_clear);

@@ -154,6 +154,32 @@ check "the records: the cut-off print, a reprint with the reason, the package la
   "00pending 01donelabel cut off, destroyed 10done"
 check "the unit passed" test "$(sql "select state from units where serial='$serial'")" = complete
 
+# --- a reprint cut off: recorded as a first print that broke off -----------------
+echo paper-out > "$work/status"
+start_fake
+serial=ZPLTCPREPRINT001
+expect_status "a unit whose printer is out of paper waits to print" 10 \
+  run provision --printer "$printer" --serial $serial
+echo ready > "$work/status"
+start_fake --drop-after=700
+before=$(jobs_printed)
+expect_status "a reprint of its product label, cut off mid-job, fails" 10 \
+  run reprint --printer "$printer" --kind product --reason "checking the printer" $serial
+check "it says the label may or may not have been printed" grep -q "may or may not have been printed" "$work/stderr"
+check "the reprint is recorded pending (outcome unknown), with the printer's reason" \
+  test "$(sql "select group_concat(kind || reprint || status || ' ' || ifnull(error like '%not known%', '-'), ', ') from (select p.* from prints p join units u on u.id=p.unit_id where u.serial='$serial' order by p.id)")" = \
+  "00not-sent 0, 01pending 1"
+start_fake
+expect_status "so a retry without a reason is refused: the cut-off copy may exist" 8 \
+  run print-pending --printer "$printer" --retry $serial
+check "and sends nothing" test "$(jobs_printed)" = $((before + 1))
+check "the unit has not passed" test "$(sql "select state from units where serial='$serial'")" = labelled
+expect_status "a retry with a reason prints it again, as a reprint" 0 \
+  run print-pending --printer "$printer" --retry $serial --reason "cut-off copy destroyed"
+check "the records: not sent, the cut-off reprint, a reprint with the reason, the package label" \
+  test "$(sql "select group_concat(kind || reprint || status, ' ') from (select p.* from prints p join units u on u.id=p.unit_id where u.serial='$serial' order by p.id)")" = \
+  "00not-sent 01pending 01done 10done"
+
 # --- the test label ----------------------------------------------------------
 before=$(jobs_printed)
 expect_status "print-test-label prints on the profile's printer" 0 \
