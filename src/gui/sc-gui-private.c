@@ -80,7 +80,7 @@ open_training_station (GError **error)
       !(dak = sc_dak_new_for_profile (profile, error)) ||
       !(store = sc_store_open (store_uri, error)) ||
       !(secret = sc_station_secret_load (key_path, error)) ||
-      !(printer = sc_printer_open (printer_uri, error)))
+      !(printer = sc_printer_open_for_profile (profile, printer_uri, error)))
     return NULL;
   return sc_station_new (profile, dak, store, secret, printer, "sim:", NULL);
 }
