@@ -15,8 +15,9 @@
 #include "sc-gui-private.h"
 #include "sc-core.h"
 #include "sc-label-preview.h"
+#include "sc-label-print-operation.h"
 #include "sc-step-row.h"
-#include "sc-units-page.h"
+#include "sc-units-page-private.h"
 
 /* The list starts as the units of the last week, today included. */
 #define DEFAULT_DAYS 7
@@ -83,6 +84,8 @@ struct _ScUnitsPage
   GtkListBox        *print_list;
   GtkWidget         *product_reprint_button;
   GtkWidget         *package_reprint_button;
+  GtkWidget         *product_print_on_button;
+  GtkWidget         *package_print_on_button;
   GtkStack          *product_stack;
   GtkStack          *package_stack;
   GtkLabel          *product_none;
@@ -99,6 +102,7 @@ struct _ScUnitsPage
   guint              generation;        /* which search the content belongs to */
   guint              n_jobs;
   gboolean           reprinting;
+  gboolean           printing_on;       /* a reprint through the GTK print dialog */
   gboolean           verifying;
   gboolean           can_reprint[2];    /* per ScLabelKind, for the unit shown */
   gboolean           exporting;
@@ -111,6 +115,9 @@ struct _ScUnitsPage
   gboolean           syncing_filter;    /* the filter's widgets being set from it */
 
   GtkWidget         *reprint_dialog;
+  ScLabelPrintOperation *print_operation;
+  char              *print_export_path; /* tests: the print dialog's label into this PDF instead */
+  guint              print_export_dpi;
   GtkFileChooserNative *chooser;
   GtkFileChooserNative *export_chooser;
   guint              focus_source;
@@ -498,6 +505,14 @@ update_actions (ScUnitsPage *self)
   gtk_widget_action_set_enabled (widget, "units.reprint",
                                  unit && !self->reprinting && !self->reprint_refusal &&
                                  (self->can_reprint[SC_LABEL_KIND_PRODUCT] || self->can_reprint[SC_LABEL_KIND_PACKAGE]));
+  /* The print dialog is one more way to reprint, under the same rules. */
+  gtk_widget_action_set_enabled (widget, "units.print-on-product", unit && !self->printing_on &&
+                                 !self->reprint_refusal && self->can_reprint[SC_LABEL_KIND_PRODUCT]);
+  gtk_widget_action_set_enabled (widget, "units.print-on-package", unit && !self->printing_on &&
+                                 !self->reprint_refusal && self->can_reprint[SC_LABEL_KIND_PACKAGE]);
+  gtk_widget_action_set_enabled (widget, "units.print-on",
+                                 unit && !self->printing_on && !self->reprint_refusal &&
+                                 (self->can_reprint[SC_LABEL_KIND_PRODUCT] || self->can_reprint[SC_LABEL_KIND_PACKAGE]));
   gtk_widget_action_set_enabled (widget, "units.verify", unit && !self->verifying);
   gtk_widget_action_set_enabled (widget, "units.verify-file", unit && !self->verifying);
 }
@@ -616,7 +631,8 @@ state_pill_class (ScUnitState state)
 
 static void
 set_status (ScUnitsPage        *self,
-            const ScUnitRecord *unit)
+            const ScUnitRecord *unit,
+            gboolean            waits_to_print)
 {
   static const char *classes[] = { "pass", "fail", "superseded", "incomplete" };
   g_autofree char *state = NULL;
@@ -654,7 +670,14 @@ set_status (ScUnitsPage        *self,
 
   /* Translators: the unit's state as the records name it (complete, failed, …) */
   state = g_strdup_printf (_("State: %s"), state_name (unit->state));
-  if (unit->state < SC_UNIT_COMPLETE)
+  if (waits_to_print)
+    {
+      g_autofree char *hint = g_strdup_printf (_("%s. It waits to print (print pending): retry it on the Provision "
+                                                 "page, without the unit on the fixture."), state);
+      g_free (state);
+      state = g_steal_pointer (&hint);
+    }
+  else if (unit->state < SC_UNIT_COMPLETE)
     {
       g_autofree char *hint = g_strdup_printf (_("%s. Scan the unit on the Provision page to continue its run."), state);
       g_free (state);
@@ -762,7 +785,7 @@ show_prints (ScUnitsPage    *self,
       const ScPrintRecord *p = g_ptr_array_index (view->prints, i);
       g_autofree char *when = format_time (p->time);
       g_autofree char *details = NULL;
-      const char *title, *status, *status_class, *row_class;
+      const char *title, *status, *status_class, *row_class, *tooltip;
       GtkWidget *row, *pill;
 
       if (p->kind == SC_LABEL_KIND_PRODUCT)
@@ -780,6 +803,14 @@ show_prints (ScUnitsPage    *self,
           g_free (details);
           details = g_steal_pointer (&with_reason);
         }
+      /* Why it did not print, or why nobody knows whether it did: the
+       * printer's own words. */
+      if (p->status != SC_PRINT_DONE && p->error != NULL)
+        {
+          g_autofree char *with_error = g_strdup_printf ("%s\n%s", details, p->error);
+          g_free (details);
+          details = g_steal_pointer (&with_error);
+        }
 
       switch (p->status)
         {
@@ -787,26 +818,35 @@ show_prints (ScUnitsPage    *self,
           status = C_("print", "Done");
           status_class = "success";
           row_class = "sc-print-done";
+          tooltip = NULL;
           break;
         case SC_PRINT_FAILED:
           status = C_("print", "Failed");
           status_class = "error";
           row_class = "sc-print-failed";
+          tooltip = _("The printer did not take this label: nothing came out.");
+          break;
+        case SC_PRINT_NOT_SENT:
+          status = C_("print", "Not sent");
+          status_class = "warning";
+          row_class = "sc-print-not-sent";
+          tooltip = _("The printer was not ready, so nothing was sent. Printing it again is safe: retry the unit "
+                      "on the Provision page.");
           break;
         case SC_PRINT_PENDING:
         default:
-          status = C_("print", "Pending");
+          status = C_("print", "Outcome unknown");
           status_class = "warning";
           row_class = "sc-print-pending";
+          tooltip = _("Interrupted: this label may or may not exist. Find it or destroy it, then reprint it "
+                      "with a reason.");
           break;
         }
 
       row = text_row_new (title, details);
       gtk_widget_add_css_class (row, row_class);
       pill = pill_new (status, status_class);
-      if (p->status == SC_PRINT_PENDING)
-        gtk_widget_set_tooltip_text (pill, _("Interrupted: this label may or may not exist. Find it or reprint it "
-                                             "with a reason."));
+      gtk_widget_set_tooltip_text (pill, tooltip);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), pill);
       gtk_list_box_append (self->print_list, row);
     }
@@ -832,6 +872,8 @@ audit_action_title (const char *action)
     { "reprint", N_("Label reprint sent to the printer") },
     { "printed", N_("Printer took the label") },
     { "print-failed", N_("Printer did not take the label") },
+    { "print-not-sent", N_("Label not sent: the printer was not ready") },
+    { "print-unknown", N_("Label print broke off: whether it printed is not known") },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
@@ -879,6 +921,7 @@ show_label (ScUnitsPage    *self,
   ScLabelPreview *preview = product ? self->product_preview : self->package_preview;
   GtkLabel *none = product ? self->product_none : self->package_none;
   GtkWidget *button = product ? self->product_reprint_button : self->package_reprint_button;
+  GtkWidget *print_on = product ? self->product_print_on_button : self->package_print_on_button;
   const char *refusal = view->reprint_refusals[kind];
 
   sc_label_preview_set_layout (preview, view->layouts[kind]);
@@ -891,6 +934,12 @@ show_label (ScUnitsPage    *self,
                                        : self->reprint_refusal ? self->reprint_refusal
                                        : product ? _("Print the product label again, with a reason that is recorded")
                                        : _("Print the package label again, with a reason that is recorded"));
+  gtk_widget_set_tooltip_text (print_on, refusal ? refusal
+                                         : self->reprint_refusal ? self->reprint_refusal
+                                         : product ? _("Print the product label on any printer through the print "
+                                                       "dialog, at true size, with a reason that is recorded")
+                                         : _("Print the package label on any printer through the print dialog, "
+                                             "at true size, with a reason that is recorded"));
 }
 
 static void
@@ -910,7 +959,9 @@ show_unit (ScUnitsPage    *self,
 
   g_object_freeze_notify (G_OBJECT (self));
 
-  set_status (self, view->unit);
+  /* Labels made and verified, and a print tried: the run stopped at the
+   * printer. */
+  set_status (self, view->unit, view->unit->state == SC_UNIT_LABELLED && view->prints->len > 0);
   show_fields (self, view);
   show_steps (self, view);
   show_prints (self, view);
@@ -1259,6 +1310,7 @@ reprint_thread (GTask        *task,
   g_autofree char *refusal = NULL;
   g_autofree char *name = NULL;
   GError *error = NULL;
+  ScPrintStatus status;
   gint64 print_id;
   gboolean printed;
 
@@ -1284,10 +1336,21 @@ reprint_thread (GTask        *task,
       return;
     }
 
-  /* Once journaled, the job is not cancelled half-way: it ends as done or
-   * failed in the records. */
+  /* Once journaled, the job is not cancelled half-way: it ends in the
+   * records as done; as not sent when the printer says nothing left (its
+   * reason kept); or, for a job cut off part-way and any error that does
+   * not say so, as pending with why: whether a label came out is not
+   * known. */
   printed = sc_printer_print (station->printer, layout, name, NULL, &print_error);
-  if (!sc_store_finish_print (station->store, print_id, printed, &finish_error))
+  if (printed)
+    status = SC_PRINT_DONE;
+  else if (g_error_matches (print_error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY) ||
+           g_error_matches (print_error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_SETUP) ||
+           g_error_matches (print_error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_ADDRESS))
+    status = SC_PRINT_NOT_SENT;
+  else
+    status = SC_PRINT_PENDING;
+  if (!sc_store_end_print (station->store, print_id, status, printed ? NULL : print_error->message, &finish_error))
     {
       if (printed)
         g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -1410,6 +1473,7 @@ reprint_dialog_response_cb (ScUnitsPage      *self,
   GtkDropDown *reasons = g_object_get_data (G_OBJECT (dialog), "sc-reasons");
   GtkEditable *details = g_object_get_data (G_OBJECT (dialog), "sc-details");
   ScLabelKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "sc-kind"));
+  gboolean print_on = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "sc-print-on"));
   g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (details)));
   guint chosen = MIN (gtk_drop_down_get_selected (reasons), REASON_OTHER);
   g_autofree char *reason = NULL;
@@ -1427,12 +1491,16 @@ reprint_dialog_response_cb (ScUnitsPage      *self,
   else
     /* Recorded as "Smudged: coffee on the label" */
     reason = g_strdup_printf ("%s: %s", reprint_reasons[chosen], text);
-  gtk_widget_activate_action (GTK_WIDGET (self), "units.reprint", "(ss)", sc_label_kind_to_string (kind), reason);
+  gtk_widget_activate_action (GTK_WIDGET (self), print_on ? "units.print-on" : "units.reprint", "(ss)",
+                              sc_label_kind_to_string (kind), reason);
 }
 
+/* The reason, for a reprint on the station's printer or (@print_on) through
+ * the print dialog on any printer. */
 static void
 ask_reprint (ScUnitsPage *self,
-             ScLabelKind  kind)
+             ScLabelKind  kind,
+             gboolean     print_on)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   const char *names[G_N_ELEMENTS (reprint_reasons) + 1] = { NULL };
@@ -1448,15 +1516,22 @@ ask_reprint (ScUnitsPage *self,
   for (guint i = 0; i < G_N_ELEMENTS (reprint_reasons); i++)
     names[i] = _(reprint_reasons[i]);
 
-  body = g_strdup_printf (_("The reprint of %s is recorded with its reason. Destroy the label it replaces."),
-                          self->serial);
+  if (print_on)
+    body = g_strdup_printf (_("The label of %s is printed at true size on the printer you choose next, and "
+                              "recorded as a reprint with its reason. Destroy the label it replaces."), self->serial);
+  else
+    body = g_strdup_printf (_("The reprint of %s is recorded with its reason. Destroy the label it replaces."),
+                            self->serial);
   dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   kind == SC_LABEL_KIND_PRODUCT ? _("Reprint the Product Label?")
-                                                                 : _("Reprint the Package Label?"),
+                                   print_on ? (kind == SC_LABEL_KIND_PRODUCT
+                                               ? _("Print the Product Label on Another Printer?")
+                                               : _("Print the Package Label on Another Printer?"))
+                                   : kind == SC_LABEL_KIND_PRODUCT ? _("Reprint the Product Label?")
+                                   : _("Reprint the Package Label?"),
                                    body);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "cancel", _("_Cancel"),
-                                    "reprint", _("_Reprint"),
+                                    "reprint", print_on ? _("_Choose Printer…") : _("_Reprint"),
                                     NULL);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "reprint", ADW_RESPONSE_SUGGESTED);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "reprint");
@@ -1480,6 +1555,7 @@ ask_reprint (ScUnitsPage *self,
   g_object_set_data (G_OBJECT (dialog), "sc-reasons", reasons);
   g_object_set_data (G_OBJECT (dialog), "sc-details", details);
   g_object_set_data (G_OBJECT (dialog), "sc-kind", GINT_TO_POINTER (kind));
+  g_object_set_data (G_OBJECT (dialog), "sc-print-on", GINT_TO_POINTER (print_on));
   g_signal_connect_swapped (reasons, "notify::selected", G_CALLBACK (reprint_dialog_update_cb), dialog);
   g_signal_connect_swapped (details, "changed", G_CALLBACK (reprint_dialog_update_cb), dialog);
   g_signal_connect_object (dialog, "response", G_CALLBACK (reprint_dialog_response_cb), self, G_CONNECT_SWAPPED);
@@ -1497,7 +1573,216 @@ ask_reprint_action_cb (GtkWidget  *widget,
                        GVariant   *parameter)
 {
   ask_reprint (SC_UNITS_PAGE (widget),
-               g_str_equal (action_name, "units.reprint-package") ? SC_LABEL_KIND_PACKAGE : SC_LABEL_KIND_PRODUCT);
+               g_str_has_suffix (action_name, "-package") ? SC_LABEL_KIND_PACKAGE : SC_LABEL_KIND_PRODUCT,
+               g_str_has_prefix (action_name, "units.print-on"));
+}
+
+/* ------------------------------------------ reprints through the print dialog */
+
+typedef struct
+{
+  StationRef    *station;
+  char          *serial;
+  ScLabelKind    kind;
+  char          *reason;
+  char          *operator_name;
+  /* out */
+  gint64         unit_id;
+  ScLabelLayout *label;
+  char          *serial_line;
+} PrintOnJob;
+
+static void
+print_on_job_free (gpointer data)
+{
+  PrintOnJob *job = data;
+
+  _sc_station_ref_release (job->station);
+  g_free (job->serial);
+  g_free (job->reason);
+  g_free (job->operator_name);
+  g_clear_object (&job->label);
+  g_free (job->serial_line);
+  g_free (job);
+}
+
+/* As for a reprint: the unit read again, its label rebuilt from the records
+ * (the PIN unsealed), in a thread. The print operation lays it out again
+ * for the printer chosen, verifies it and journals the reprint. */
+static void
+print_on_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  PrintOnJob *job = task_data;
+  ScStation *station = job->station->station;
+  g_autoptr(ScUnitRecord) unit = NULL;
+  g_autoptr(ScPayload) payload = NULL;
+  g_autofree char *refusal = NULL;
+  GError *error = NULL;
+
+  if (!(unit = sc_store_find_unit (station->store, NULL, job->serial, &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if ((refusal = reprint_refusal (station, unit, job->kind)) != NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s", refusal);
+      return;
+    }
+  if (!(payload = rebuild_payload (station, unit, job->kind, &error)) ||
+      !(job->label = sc_label_layout_new_for_profile (station->profile, payload, sc_dak_is_training (station->dak),
+                                                      &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  job->unit_id = unit->id;
+  job->serial_line = g_strdup (payload->serial);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+print_operation_finished_cb (ScUnitsPage           *self,
+                             gboolean               printed,
+                             const char            *message,
+                             ScLabelPrintOperation *operation)
+{
+  const char *serial = g_object_get_data (G_OBJECT (operation), "sc-serial");
+  ScLabelKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (operation), "sc-kind"));
+  g_autofree char *text = NULL;
+
+  if (self->print_operation != operation)
+    return;
+  self->printing_on = FALSE;
+  set_busy (self, FALSE);
+  update_actions (self);
+
+  if (printed)
+    text = g_strdup_printf (kind == SC_LABEL_KIND_PRODUCT ? _("Reprinted the product label of %s on %s")
+                                                          : _("Reprinted the package label of %s on %s"),
+                            serial, sc_label_print_operation_get_printer (operation));
+  else if (message != NULL)
+    text = g_strdup_printf (kind == SC_LABEL_KIND_PRODUCT ? _("The product label of %s was not reprinted: %s")
+                                                          : _("The package label of %s was not reprinted: %s"),
+                            serial, message);
+  /* Neither: the dialog was closed, and nothing happened. */
+  if (text != NULL)
+    toast (self, text, !printed);
+  if (!printed && message != NULL)
+    gtk_widget_error_bell (GTK_WIDGET (self));
+
+  /* A print journaled changed the records, whichever way it ended. */
+  if (sc_label_print_operation_get_layout (operation) != NULL && g_strcmp0 (self->serial, serial) == 0)
+    load_unit (self, serial);
+  g_clear_object (&self->print_operation);
+}
+
+static void
+print_on_done_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GWeakRef *weak = user_data;
+  g_autoptr(ScUnitsPage) self = g_weak_ref_get (weak);
+  PrintOnJob *job = g_task_get_task_data (G_TASK (result));
+  ScStation *station = job->station->station;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GtkPrintSettings) settings = NULL;
+  GtkPrintOperationAction action = GTK_PRINT_OPERATION_ACTION_PRINT_DIALOG;
+  GtkPrintOperationResult run;
+  GtkRoot *root;
+  ScLabelPrintOperation *operation;
+
+  _sc_weak_ref_free (weak);
+  if (self == NULL)
+    return;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_autofree char *text = g_strdup_printf (job->kind == SC_LABEL_KIND_PRODUCT
+                                               ? _("The product label of %s was not reprinted: %s")
+                                               : _("The package label of %s was not reprinted: %s"),
+                                               job->serial, error->message);
+      self->printing_on = FALSE;
+      set_busy (self, FALSE);
+      update_actions (self);
+      toast (self, text, TRUE);
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      return;
+    }
+
+  operation = sc_label_print_operation_new (station->profile, job->label, job->serial_line,
+                                            sc_dak_is_training (station->dak), station->store, job->unit_id,
+                                            job->reason, job->operator_name);
+  g_object_set_data_full (G_OBJECT (operation), "sc-serial", g_strdup (job->serial), g_free);
+  g_object_set_data (G_OBJECT (operation), "sc-kind", GINT_TO_POINTER (job->kind));
+  g_signal_connect_object (operation, "finished", G_CALLBACK (print_operation_finished_cb), self, G_CONNECT_SWAPPED);
+  g_clear_object (&self->print_operation);
+  self->print_operation = operation;
+
+  if (self->print_export_path != NULL)
+    {
+      /* The tests: no dialog, a PDF for a printer of this resolution. */
+      settings = gtk_print_settings_new ();
+      gtk_print_settings_set_resolution (settings, (int) self->print_export_dpi);
+      gtk_print_operation_set_print_settings (GTK_PRINT_OPERATION (operation), settings);
+      gtk_print_operation_set_export_filename (GTK_PRINT_OPERATION (operation), self->print_export_path);
+      action = GTK_PRINT_OPERATION_ACTION_EXPORT;
+    }
+
+  /* Asynchronous: "finished" comes once the outcome is in the records. */
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  run = gtk_print_operation_run (GTK_PRINT_OPERATION (operation), action,
+                                 GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, &error);
+  if (run == GTK_PRINT_OPERATION_RESULT_ERROR)
+    g_debug ("The print operation for %s ended with an error: %s", job->serial, error ? error->message : "?");
+}
+
+static void
+print_on_action_cb (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  ScUnitsPage *self = SC_UNITS_PAGE (widget);
+  g_autoptr(GTask) task = NULL;
+  const char *kind_name, *reason;
+  g_autofree char *stripped = NULL;
+  ScLabelKind kind;
+  PrintOnJob *job;
+
+  g_variant_get (parameter, "(&s&s)", &kind_name, &reason);
+  stripped = g_strstrip (g_strdup (reason));
+  if (!sc_label_kind_from_string (kind_name, &kind))
+    {
+      g_warning ("units.print-on: “%s” is not a label kind", kind_name);
+      return;
+    }
+  /* A reprint without a reason is never recorded, on any printer. */
+  if (*stripped == '\0' || !self->can_reprint[kind] || self->serial == NULL || self->reprint_refusal != NULL ||
+      self->printing_on)
+    {
+      gtk_widget_error_bell (widget);
+      return;
+    }
+
+  job = g_new0 (PrintOnJob, 1);
+  job->station = _sc_station_ref_acquire (self->station);
+  job->serial = g_strdup (self->serial);
+  job->kind = kind;
+  job->reason = g_steal_pointer (&stripped);
+  job->operator_name = g_strdup (self->operator_name ? self->operator_name : g_get_user_name ());
+
+  self->printing_on = TRUE;
+  set_busy (self, TRUE);
+  update_actions (self);
+
+  task = g_task_new (NULL, NULL, print_on_done_cb, _sc_weak_ref_new (self));
+  g_task_set_source_tag (task, print_on_action_cb);
+  g_task_set_task_data (task, job, print_on_job_free);
+  g_task_run_in_thread (task, print_on_thread);
 }
 
 /* ------------------------------------------------------- label verification */
@@ -2313,6 +2598,10 @@ sc_units_page_dispose (GObject *object)
   g_clear_handle_id (&self->focus_source, g_source_remove);
   if (self->reprint_dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->reprint_dialog)));
+  /* A print under way goes on by itself and ends in the records. */
+  if (self->print_operation != NULL)
+    g_signal_handlers_disconnect_by_func (self->print_operation, print_operation_finished_cb, self);
+  g_clear_object (&self->print_operation);
   if (self->chooser != NULL)
     {
       gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
@@ -2345,6 +2634,7 @@ sc_units_page_finalize (GObject *object)
   g_clear_pointer (&self->from, g_date_time_unref);
   g_clear_pointer (&self->to, g_date_time_unref);
   g_free (self->serial);
+  g_free (self->print_export_path);
   g_free (self->operator_name);
   g_free (self->reprint_refusal);
 
@@ -2451,6 +2741,8 @@ sc_units_page_class_init (ScUnitsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, print_list);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, product_reprint_button);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, package_reprint_button);
+  gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, product_print_on_button);
+  gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, package_print_on_button);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, product_stack);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, package_stack);
   gtk_widget_class_bind_template_child (widget_class, ScUnitsPage, product_none);
@@ -2476,6 +2768,9 @@ sc_units_page_class_init (ScUnitsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "units.reprint-product", NULL, ask_reprint_action_cb);
   gtk_widget_class_install_action (widget_class, "units.reprint-package", NULL, ask_reprint_action_cb);
   gtk_widget_class_install_action (widget_class, "units.reprint", "(ss)", reprint_action_cb);
+  gtk_widget_class_install_action (widget_class, "units.print-on-product", NULL, ask_reprint_action_cb);
+  gtk_widget_class_install_action (widget_class, "units.print-on-package", NULL, ask_reprint_action_cb);
+  gtk_widget_class_install_action (widget_class, "units.print-on", "(ss)", print_on_action_cb);
   gtk_widget_class_install_action (widget_class, "units.verify", NULL, verify_action_cb);
   gtk_widget_class_install_action (widget_class, "units.verify-file", "s", verify_file_action_cb);
 }
@@ -2605,4 +2900,17 @@ sc_units_page_set_user (ScUnitsPage *self,
   /* The reprint buttons say why they are off: shown again. */
   if (self->station != NULL && self->serial != NULL)
     load_unit (self, self->serial);
+}
+
+void
+_sc_units_page_set_print_export (ScUnitsPage *self,
+                                 const char  *pdf_path,
+                                 guint        dpi)
+{
+  g_return_if_fail (SC_IS_UNITS_PAGE (self));
+  g_return_if_fail (pdf_path == NULL || dpi >= 100);
+
+  g_free (self->print_export_path);
+  self->print_export_path = g_strdup (pdf_path);
+  self->print_export_dpi = dpi;
 }

@@ -15,7 +15,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (ScUnitsPage, sc_units_page, SC, UNITS_PAGE, AdwBin)
 
 /* Properties (read-only): ready (the station is open), busy (the records
- * are being read, a label reprinted or verified, a manifest saved), serial
+ * are being read, a label reprinted (the print dialog open too) or
+ * verified, a manifest saved), serial
  * (the unit shown, NULL while the list or an empty state is shown), from
  * and to (the list's first and last day, "YYYY-MM-DD" in local time, ""
  * for no bound; the last 7 days at first), result (the list's result:
@@ -29,6 +30,11 @@ G_DECLARE_FINAL_TYPE (ScUnitsPage, sc_units_page, SC, UNITS_PAGE, AdwBin)
  *   units.reprint-product    asks for a reason, then reprints
  *   units.reprint-package
  *   units.reprint((ss))      (kind, reason): reprints the shown unit's label
+ *   units.print-on-product   asks for a reason, then opens the print dialog
+ *   units.print-on-package
+ *   units.print-on((ss))     (kind, reason): reprints the shown unit's label
+ *                            through the GTK print dialog, on any printer,
+ *                            at true size (sc-label-print-operation.h)
  *   units.verify             asks for a label image, then verifies it
  *   units.verify-file(s)     a PNG's path: its code against the shown unit
  *   units.export(s)          "csv" or "json": asks where, then saves the
