@@ -17,5 +17,11 @@ void _sc_provision_page_set_shift_start (ScProvisionPage *self,
 int         _sc_provision_page_get_detail_step  (ScProvisionPage *self);
 const char *_sc_provision_page_get_detail_value (ScProvisionPage *self,
                                                  const char      *name);
+/* Print pending: how many units the page lists as waiting to print (as
+ * the records last said), and the dialogs asking for a reprint's reason
+ * and for another printer (NULL when not open). */
+guint       _sc_provision_page_get_n_waiting     (ScProvisionPage *self);
+GtkWidget  *_sc_provision_page_get_retry_dialog  (ScProvisionPage *self);
+GtkWidget  *_sc_provision_page_get_switch_dialog (ScProvisionPage *self);
 
 G_END_DECLS

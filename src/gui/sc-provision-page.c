@@ -19,6 +19,19 @@
 
 #define CUE_PATH "/org/setupconsole/SetupConsole/sounds/"
 #define DEFAULT_IDLE_LOCK_SECONDS (30 * 60)
+/* Print pending: the newest units waiting to print that the page lists,
+ * and the printers offered by Switch Printer. */
+#define WAITING_LIMIT 200
+#define RECENT_PRINTERS 8
+
+/* Why a label whose print broke off is printed again: recorded as written
+ * here (the records read the same in every language), shown translated. */
+static const char * const retry_reasons[] = {
+  N_("Checked: it did not print"),
+  N_("Partial label destroyed"),
+  N_("Other"),
+};
+#define RETRY_REASON_OTHER (G_N_ELEMENTS (retry_reasons) - 1)
 
 /* The faults a trainer injects into the simulated unit (sc-sim-link.c),
  * one unit at a time: what a line sees, and how the station recovers. */
@@ -55,10 +68,13 @@ struct _ScProvisionPage
   GtkWidget      *blocked_unlock_button;
   GtkRevealer    *message_revealer;
   GtkLabel       *message_label;
+  GtkRevealer    *waiting_revealer;
+  GtkLabel       *waiting_label;
   GtkWidget      *status_box;
   GtkLabel       *status_label;
   GtkLabel       *serial_label;
   GtkLabel       *failure_label;
+  GtkWidget      *print_actions;
   GtkListBox     *step_list;
   ScStationPanel *station_panel;
   GtkStack       *detail_stack;
@@ -104,6 +120,19 @@ struct _ScProvisionPage
   gboolean        pin_prompted;
   GtkWidget      *pin_dialog;     /* weak */
   char           *sign_in_blocker;
+
+  /* Print pending */
+  ScStep          failed_step;    /* the run's first failed step; SC_N_STEPS: none */
+  char           *card_serial;    /* the unit the card shows waiting to print */
+  GPtrArray      *waiting;        /* WaitingUnit, newest first, as the records last said */
+  guint           waiting_generation;
+  GPtrArray      *retry_queue;    /* Retry All: serials still to print, oldest first */
+  guint           retry_total;
+  guint           retry_passed;
+  GPtrArray      *recent_printers; /* URIs chosen with Switch Printer, newest first */
+  char           *reprint_refusal; /* why whoever is signed in may not reprint */
+  GtkWidget      *retry_dialog;   /* weak: the reason for a label that may exist */
+  GtkWidget      *switch_dialog;  /* weak */
 };
 
 enum
@@ -132,6 +161,7 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (ScProvisionPage, sc_provision_page, ADW_TYPE_BIN)
 
 static void update_blocked (ScProvisionPage *self);
+static void update_print_actions (ScProvisionPage *self);
 
 /* ------------------------------------------------------------ the display */
 
@@ -156,11 +186,14 @@ set_status (ScProvisionPage *self,
             const char      *serial,
             const char      *failure)
 {
-  static const char *classes[] = { "idle", "running", "pass", "fail" };
+  static const char *classes[] = { "idle", "running", "pass", "fail", "incomplete" };
 
   for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
     gtk_widget_remove_css_class (self->status_box, classes[i]);
   gtk_widget_add_css_class (self->status_box, css_class);
+  /* Retry and Switch Printer belong to a unit shown waiting to print. */
+  g_clear_pointer (&self->card_serial, g_free);
+  gtk_widget_set_visible (self->print_actions, FALSE);
 
   gtk_label_set_label (self->status_label, title);
   gtk_label_set_label (self->serial_label, serial);
@@ -447,6 +480,7 @@ update_blocked (ScProvisionPage *self)
 
   if (!blocked && !self->busy)
     grab_scan_focus (self);
+  update_print_actions (self);
 
   /* At the start of a shift, the DAK PIN is asked for once by itself. */
   if (ready && !self->pin_prompted && dak_can_be_unlocked (self) &&
@@ -742,6 +776,8 @@ step_finished_cb (ScProvisionPage *self,
   else
     sc_step_row_set_finished (self->rows[step], MAX (duration_us, 0),
                               error ? error : _("The step failed without saying why; scan the unit again"));
+  if (!ok && self->failed_step == SC_N_STEPS)
+    self->failed_step = step;
 
   if (ok && step == SC_STEP_LABEL)
     load_preview (self, run);
@@ -774,6 +810,9 @@ typedef struct
   StationRef      *station;   /* the run's: the page's, or a copy with a fault */
 } RunData;
 
+static void refresh_waiting (ScProvisionPage *self);
+static void retry_next (ScProvisionPage *self);
+
 static void
 finish_run (ScProvisionPage *self,
             gboolean         ok,
@@ -782,6 +821,10 @@ finish_run (ScProvisionPage *self,
   gint64 now = g_get_monotonic_time ();
   g_autofree char *last = format_duration (now - self->run_start);
   const char *serial = sc_unit_run_get_serial (self->run);
+  /* Stopped at the printer: the labels are made, verified and recorded,
+   * and the unit waits to print. Not a FAIL: its labels are printed from
+   * the records, on this printer or another, without the unit. */
+  gboolean waits = !ok && self->failed_step == SC_STEP_PRINT;
 
   g_object_freeze_notify (G_OBJECT (self));
 
@@ -802,6 +845,15 @@ finish_run (ScProvisionPage *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_PASSED]);
       /* Translators: the result of a unit that was provisioned */
       set_status (self, "pass", C_("result", "PASS"), resumed ? resumed : serial, NULL);
+      if (self->retry_queue != NULL)
+        self->retry_passed++;
+    }
+  else if (waits)
+    {
+      /* Translators: the result of a unit whose labels are made but not printed (print pending) */
+      set_status (self, "incomplete", C_("result", "WAITS TO PRINT"), serial, error->message);
+      self->card_serial = g_strdup (serial);
+      gtk_widget_set_visible (self->print_actions, TRUE);
     }
   else
     {
@@ -810,6 +862,7 @@ finish_run (ScProvisionPage *self,
       /* Translators: the result of a unit that was not provisioned */
       set_status (self, "fail", C_("result", "FAIL"), serial, error->message);
     }
+  /* Waiting to print needs a person as much as a FAIL does. */
   play_cue (self, ok);
 
   gtk_label_set_label (self->last_time_label, last);
@@ -819,6 +872,10 @@ finish_run (ScProvisionPage *self,
   grab_scan_focus (self);
 
   g_object_thaw_notify (G_OBJECT (self));
+
+  /* Any run may have left a unit waiting, or printed one that waited. */
+  refresh_waiting (self);
+  retry_next (self);
 }
 
 /* The run in a worker thread, with a main context of the thread's own.
@@ -907,12 +964,19 @@ fault_device_uri (const char *serial,
   return g_strdup_printf ("sim:?serial=%s&flash=%s&%s", serial_escaped, flash_escaped, query);
 }
 
+/* Runs @serial in a worker thread, on @station (transfer full; NULL: the
+ * page's). @print_only: a unit that waits to print, its labels from the
+ * records (sc_unit_run_set_print_only()); @reprint_reason for a label that
+ * may or may not exist. */
 static void
-start_run (ScProvisionPage *self,
-           const char      *serial)
+start_run_full (ScProvisionPage *self,
+                const char      *serial,
+                StationRef      *run_station,
+                gboolean         print_only,
+                const char      *reprint_reason)
 {
   ScStation *station = self->station->station;
-  const char *query = self->training_mode ? fault_query (self->fault) : NULL;
+  const char *query = self->training_mode && !print_only && run_station == NULL ? fault_query (self->fault) : NULL;
   RunData *data;
 
   g_assert (!self->busy);
@@ -944,13 +1008,17 @@ start_run (ScProvisionPage *self,
     }
   else
     {
-      self->run_device_uri = g_strdup (station->device_uri);
-      data->station = _sc_station_ref_acquire (self->station);
+      data->station = run_station != NULL ? run_station : _sc_station_ref_acquire (self->station);
+      self->run_device_uri = g_strdup (data->station->station->device_uri);
       show_message (self, NULL);
     }
 
   self->generation++;
+  self->failed_step = SC_N_STEPS;
   self->run = sc_unit_run_new (data->station->station, serial);
+  sc_unit_run_set_print_only (self->run, print_only);
+  if (reprint_reason != NULL)
+    sc_unit_run_set_reprint_reason (self->run, reprint_reason);
   self->run_pauses = self->training_mode && self->step_by_step;
   sc_unit_run_set_pause (self->run, self->run_pauses);
   g_signal_connect_object (self->run, "step-started", G_CALLBACK (step_started_cb), self, G_CONNECT_SWAPPED);
@@ -965,8 +1033,9 @@ start_run (ScProvisionPage *self,
   adw_status_page_set_title (self->preview_placeholder, _("No Label Yet"));
   adw_status_page_set_description (self->preview_placeholder,
                                    _("The product label appears here as soon as the unit’s payload exists."));
-  /* Translators: shown while a unit is being provisioned */
-  set_status (self, "running", _("Working…"), serial, NULL);
+  /* Translators: shown while a unit is being provisioned, or while a unit
+   * that waited has its labels printed */
+  set_status (self, "running", print_only ? _("Printing…") : _("Working…"), serial, NULL);
 
   self->run_start = g_get_monotonic_time ();
   if (self->shift_start == 0)
@@ -978,10 +1047,723 @@ start_run (ScProvisionPage *self,
   {
     g_autoptr(GTask) task = g_task_new (self->run, self->cancellable, run_done_cb, data);
 
-    g_task_set_source_tag (task, start_run);
+    g_task_set_source_tag (task, start_run_full);
     g_task_set_check_cancellable (task, FALSE);
     g_task_run_in_thread (task, run_thread);
   }
+  /* The buttons of a waiting unit, and Retry All, wait for the run. */
+  update_print_actions (self);
+}
+
+static void
+start_run (ScProvisionPage *self,
+           const char      *serial)
+{
+  start_run_full (self, serial, NULL, FALSE, NULL);
+}
+
+/* ---------------------------------------------------------- print pending */
+
+/* A unit whose labels were made and verified but not all printed, as the
+ * records say. */
+typedef struct
+{
+  char          *serial;
+  ScPrintStatus  status[2];   /* per ScLabelKind: DONE, PENDING (may exist) or NOT_SENT */
+  char          *why;         /* the printer's reason, newest first */
+} WaitingUnit;
+
+static void
+waiting_unit_free (gpointer data)
+{
+  WaitingUnit *unit = data;
+
+  g_free (unit->serial);
+  g_free (unit->why);
+  g_free (unit);
+}
+
+/* A label of it may or may not exist: printing it again is a reprint,
+ * with a reason. */
+static gboolean
+waiting_unit_needs_reason (const WaitingUnit *unit)
+{
+  return unit->status[SC_LABEL_KIND_PRODUCT] == SC_PRINT_PENDING ||
+         unit->status[SC_LABEL_KIND_PACKAGE] == SC_PRINT_PENDING;
+}
+
+static WaitingUnit *
+find_waiting (ScProvisionPage *self,
+              const char      *serial)
+{
+  for (guint i = 0; self->waiting != NULL && i < self->waiting->len; i++)
+    {
+      WaitingUnit *unit = g_ptr_array_index (self->waiting, i);
+
+      if (g_str_equal (unit->serial, serial))
+        return unit;
+    }
+  return NULL;
+}
+
+/* Retrying needs the station, no run under way, and someone allowed to
+ * print (sign-in); not the DAK or the fixture, which a print from the
+ * records does not use. */
+static gboolean
+can_retry (ScProvisionPage *self)
+{
+  return self->station != NULL && !self->busy && self->sign_in_blocker == NULL;
+}
+
+static void
+update_print_actions (ScProvisionPage *self)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  gboolean can = can_retry (self);
+
+  gtk_widget_action_set_enabled (widget, "provision.retry", can && self->card_serial != NULL);
+  gtk_widget_action_set_enabled (widget, "provision.switch-printer", can && self->card_serial != NULL);
+  gtk_widget_action_set_enabled (widget, "provision.retry-all",
+                                 can && self->waiting != NULL && self->waiting->len > 0);
+  gtk_widget_action_set_enabled (widget, "provision.retry-print", self->station != NULL);
+  gtk_widget_action_set_enabled (widget, "provision.retry-print-reason", self->station != NULL);
+  gtk_widget_action_set_enabled (widget, "provision.print-on", self->station != NULL);
+}
+
+/* Says why a retry of @serial cannot start now (and rings), or FALSE. */
+static gboolean
+refuse_retry (ScProvisionPage *self,
+              const char      *serial)
+{
+  g_autofree char *message = NULL;
+
+  if (self->station == NULL)
+    message = g_strdup (_("The station is not open yet; retry in a moment."));
+  else if (self->busy)
+    message = g_strdup_printf (_("Not printed: %s is still being provisioned. Wait for its result, then retry %s."),
+                               sc_unit_run_get_serial (self->run), serial);
+  else if (self->sign_in_blocker != NULL)
+    message = g_strdup_printf (_("%s is not printed: %s"), serial, self->sign_in_blocker);
+  if (message == NULL)
+    return FALSE;
+  show_message (self, message);
+  gtk_widget_error_bell (GTK_WIDGET (self));
+  return TRUE;
+}
+
+typedef struct
+{
+  StationRef *station;
+  guint       generation;
+} WaitingJob;
+
+static void
+waiting_job_free (gpointer data)
+{
+  WaitingJob *job = data;
+
+  _sc_station_ref_release (job->station);
+  g_free (job);
+}
+
+static void
+waiting_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  WaitingJob *job = task_data;
+  ScStation *station = job->station->station;
+  const char *product = sc_profile_get_device_type_id (station->profile);
+  ScUnitQuery query = { 0, 0, SC_UNIT_RESULT_PRINT_PENDING, NULL, WAITING_LIMIT };
+  g_autoptr(GPtrArray) units = NULL;
+  g_autoptr(GPtrArray) waiting = g_ptr_array_new_with_free_func (waiting_unit_free);
+  GError *error = NULL;
+
+  units = sc_store_search_units (station->store, &query, &error);
+  if (units == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  for (guint i = 0; i < units->len; i++)
+    {
+      const ScUnitRecord *record = g_ptr_array_index (units, i);
+      g_autoptr(GPtrArray) prints = NULL;
+      WaitingUnit *unit;
+
+      /* A reprint of a unit that passed may be pending too: that unit does
+       * not wait. Nor does another product's, printed at its own station. */
+      if (record->state != SC_UNIT_LABELLED || g_strcmp0 (record->product, product) != 0)
+        continue;
+      prints = sc_store_list_prints (station->store, record->id, &error);
+      if (prints == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      unit = g_new0 (WaitingUnit, 1);
+      unit->serial = g_strdup (record->serial);
+      for (ScLabelKind kind = SC_LABEL_KIND_PRODUCT; kind <= SC_LABEL_KIND_PACKAGE; kind++)
+        {
+          const ScPrintRecord *last = NULL;
+
+          unit->status[kind] = sc_print_records_get_label_status (prints, kind, &last);
+          if (unit->why == NULL && unit->status[kind] != SC_PRINT_DONE && last != NULL && last->error != NULL)
+            unit->why = g_strdup (last->error);
+        }
+      g_ptr_array_add (waiting, unit);
+    }
+  g_task_return_pointer (task, g_steal_pointer (&waiting), (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+show_waiting (ScProvisionPage *self)
+{
+  guint n = self->waiting != NULL ? self->waiting->len : 0;
+  guint n_reason = 0;
+  g_autoptr(GString) tooltip = g_string_new (NULL);
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      WaitingUnit *unit = g_ptr_array_index (self->waiting, i);
+
+      n_reason += waiting_unit_needs_reason (unit);
+      if (i < 20)
+        /* Translators: a unit waiting to print in a tooltip: its serial, then why */
+        g_string_append_printf (tooltip, _("%s%s: %s"), i > 0 ? "\n" : "", unit->serial,
+                                unit->why ? unit->why : _("not printed yet"));
+    }
+  if (n > 20)
+    g_string_append_printf (tooltip, ngettext ("\n… and %u more", "\n… and %u more", n - 20), n - 20);
+
+  text = g_strdup_printf (ngettext ("%u unit waits to print: its labels are made and verified.",
+                                    "%u units wait to print: their labels are made and verified.", n), n);
+  if (n_reason > 0)
+    {
+      g_autofree char *more = g_strdup_printf (ngettext (" %u of them has a label that may or may not have "
+                                                         "printed: retry it by itself, with a reason.",
+                                                         " %u of them have a label that may or may not have "
+                                                         "printed: retry each by itself, with a reason.", n_reason),
+                                               n_reason);
+      g_autofree char *both = g_strconcat (text, more, NULL);
+
+      g_free (text);
+      text = g_steal_pointer (&both);
+    }
+  gtk_label_set_label (self->waiting_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->waiting_label), n > 0 ? tooltip->str : NULL);
+  gtk_revealer_set_reveal_child (self->waiting_revealer, n > 0);
+  update_print_actions (self);
+}
+
+static void
+waiting_done_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GWeakRef *weak = user_data;
+  g_autoptr(ScProvisionPage) self = g_weak_ref_get (weak);
+  WaitingJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GPtrArray) waiting = NULL;
+  g_autoptr(GError) error = NULL;
+
+  _sc_weak_ref_free (weak);
+  waiting = g_task_propagate_pointer (G_TASK (result), &error);
+  if (self == NULL || job->generation != self->waiting_generation ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (waiting == NULL)
+    {
+      /* The list is a convenience: the card and the CLI still work. */
+      g_warning ("The units waiting to print cannot be listed: %s", error->message);
+      return;
+    }
+  g_clear_pointer (&self->waiting, g_ptr_array_unref);
+  self->waiting = g_steal_pointer (&waiting);
+  show_waiting (self);
+}
+
+/* Reads the units waiting to print from the records, in a worker thread. */
+static void
+refresh_waiting (ScProvisionPage *self)
+{
+  g_autoptr(GTask) task = NULL;
+  WaitingJob *job;
+
+  if (self->station == NULL)
+    return;
+  job = g_new0 (WaitingJob, 1);
+  job->station = _sc_station_ref_acquire (self->station);
+  job->generation = ++self->waiting_generation;
+
+  task = g_task_new (NULL, self->cancellable, waiting_done_cb, _sc_weak_ref_new (self));
+  g_task_set_source_tag (task, refresh_waiting);
+  g_task_set_task_data (task, job, waiting_job_free);
+  g_task_run_in_thread (task, waiting_thread);
+}
+
+/* The reason for printing again a label that may exist. */
+
+static void
+retry_dialog_update_cb (AdwMessageDialog *dialog)
+{
+  GtkDropDown *reasons = g_object_get_data (G_OBJECT (dialog), "sc-reasons");
+  GtkEditable *details = g_object_get_data (G_OBJECT (dialog), "sc-details");
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (details)));
+
+  adw_message_dialog_set_response_enabled (dialog, "print",
+                                           gtk_drop_down_get_selected (reasons) != RETRY_REASON_OTHER ||
+                                           *text != '\0');
+}
+
+static void retry_print (ScProvisionPage *self, const char *serial, StationRef *station, const char *reason);
+
+static void
+retry_dialog_response_cb (ScProvisionPage  *self,
+                          const char       *response,
+                          AdwMessageDialog *dialog)
+{
+  GtkDropDown *reasons = g_object_get_data (G_OBJECT (dialog), "sc-reasons");
+  GtkEditable *details = g_object_get_data (G_OBJECT (dialog), "sc-details");
+  const char *serial = g_object_get_data (G_OBJECT (dialog), "sc-serial");
+  StationRef *station = g_object_steal_data (G_OBJECT (dialog), "sc-station");
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (details)));
+  guint chosen = MIN (gtk_drop_down_get_selected (reasons), RETRY_REASON_OTHER);
+  g_autofree char *reason = NULL;
+
+  grab_scan_focus (self);
+  if (!g_str_equal (response, "print"))
+    {
+      g_clear_pointer (&station, _sc_station_ref_release);
+      return;
+    }
+  if (*text == '\0')
+    reason = g_strdup (retry_reasons[chosen]);
+  else
+    /* Recorded as "Partial label destroyed: the roll jammed" */
+    reason = g_strdup_printf ("%s: %s", retry_reasons[chosen], text);
+  retry_print (self, serial, station, reason);
+}
+
+static void
+ask_retry_reason (ScProvisionPage *self,
+                  const char      *serial,
+                  StationRef      *station)  /* transfer full, nullable */
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  const char *names[G_N_ELEMENTS (retry_reasons) + 1] = { NULL };
+  GtkWidget *dialog, *box, *reasons, *details, *label;
+  g_autofree char *body = NULL;
+
+  if (self->retry_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->retry_dialog));
+  for (guint i = 0; i < G_N_ELEMENTS (retry_reasons); i++)
+    names[i] = _(retry_reasons[i]);
+
+  body = g_strdup_printf (_("A label of %s may or may not have printed: its job broke off. Look at the printer "
+                            "and destroy any part of it; the label is then printed again and recorded as a "
+                            "reprint with the reason."), serial);
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   _("Print It Again as a Reprint?"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "print", _("_Print"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "print", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "print");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  label = gtk_label_new_with_mnemonic (_("R_eason"));
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "heading");
+  reasons = gtk_drop_down_new_from_strings (names);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), reasons);
+  details = gtk_entry_new ();
+  gtk_entry_set_placeholder_text (GTK_ENTRY (details), _("What happened (needed for Other)"));
+  gtk_entry_set_activates_default (GTK_ENTRY (details), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (details), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Details"), -1);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), reasons);
+  gtk_box_append (GTK_BOX (box), details);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+
+  g_object_set_data (G_OBJECT (dialog), "sc-reasons", reasons);
+  g_object_set_data (G_OBJECT (dialog), "sc-details", details);
+  g_object_set_data_full (G_OBJECT (dialog), "sc-serial", g_strdup (serial), g_free);
+  if (station != NULL)
+    g_object_set_data_full (G_OBJECT (dialog), "sc-station", station, _sc_station_ref_release);
+  g_signal_connect_swapped (reasons, "notify::selected", G_CALLBACK (retry_dialog_update_cb), dialog);
+  g_signal_connect_swapped (details, "changed", G_CALLBACK (retry_dialog_update_cb), dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (retry_dialog_response_cb), self, G_CONNECT_SWAPPED);
+
+  self->retry_dialog = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->retry_dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_window_set_focus (GTK_WINDOW (dialog), details);
+}
+
+/* Prints what @serial still needs from the records, on @station's printer
+ * (transfer full; NULL: the page's): a print-only run, shown like any
+ * other. A label that may already exist is printed again only as a
+ * reprint with @reason, which is asked for when missing. */
+static void
+retry_print (ScProvisionPage *self,
+             const char      *serial,
+             StationRef      *station,
+             const char      *reason)
+{
+  WaitingUnit *unit = find_waiting (self, serial);
+  /* A label that may exist is printed again only as a reprint. A unit the
+   * list does not know (yet): a reason given makes it one, and without one
+   * the run says whether it needs it. */
+  gboolean reprint = unit != NULL ? waiting_unit_needs_reason (unit) : reason != NULL;
+
+  if (refuse_retry (self, serial))
+    {
+      g_clear_pointer (&station, _sc_station_ref_release);
+      return;
+    }
+  if (reprint && self->reprint_refusal != NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("A label of %s may or may not have printed, and printing it "
+                                                    "again is a reprint: %s"), serial, self->reprint_refusal);
+      show_message (self, message);
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      g_clear_pointer (&station, _sc_station_ref_release);
+      return;
+    }
+  if (reprint && reason == NULL)
+    {
+      ask_retry_reason (self, serial, station);
+      return;
+    }
+  start_run_full (self, serial, station, TRUE, reprint ? reason : NULL);
+}
+
+/* Retry All: one unit after the other, oldest first; a unit that cannot
+ * print keeps waiting and the rest go on. */
+static void
+retry_next (ScProvisionPage *self)
+{
+  g_autofree char *serial = NULL;
+
+  if (self->retry_queue == NULL || self->busy)
+    return;
+  if (self->retry_queue->len == 0 || !can_retry (self))
+    {
+      g_autofree char *message = g_strdup_printf (ngettext ("Retry All: %u of %u unit printed.",
+                                                            "Retry All: %u of %u units printed.",
+                                                            self->retry_total),
+                                                  self->retry_passed, self->retry_total);
+      g_clear_pointer (&self->retry_queue, g_ptr_array_unref);
+      show_message (self, message);
+      return;
+    }
+  serial = g_ptr_array_steal_index (self->retry_queue, 0);
+  start_run_full (self, serial, NULL, TRUE, NULL);
+}
+
+static void
+retry_action_cb (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  ScProvisionPage *self = SC_PROVISION_PAGE (widget);
+  g_autofree char *serial = NULL;
+  g_autofree char *reason = NULL;
+
+  if (parameter == NULL)
+    serial = g_strdup (self->card_serial);
+  else if (g_variant_is_of_type (parameter, G_VARIANT_TYPE_STRING))
+    serial = g_strstrip (g_variant_dup_string (parameter, NULL));
+  else
+    {
+      const char *given_serial, *given_reason;
+
+      g_variant_get (parameter, "(&s&s)", &given_serial, &given_reason);
+      serial = g_strstrip (g_strdup (given_serial));
+      reason = g_strstrip (g_strdup (given_reason));
+      if (*reason == '\0')
+        {
+          show_message (self, _("A reprint needs a reason: say why the label is printed again."));
+          gtk_widget_error_bell (widget);
+          return;
+        }
+    }
+  if (serial == NULL || *serial == '\0')
+    return;
+  retry_print (self, serial, NULL, reason);
+}
+
+static void
+retry_all_action_cb (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  ScProvisionPage *self = SC_PROVISION_PAGE (widget);
+  guint skipped = 0;
+
+  if (self->waiting == NULL || self->waiting->len == 0 || refuse_retry (self, _("the waiting units")))
+    return;
+
+  g_clear_pointer (&self->retry_queue, g_ptr_array_unref);
+  self->retry_queue = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = self->waiting->len; i > 0; i--)
+    {
+      WaitingUnit *unit = g_ptr_array_index (self->waiting, i - 1);
+
+      if (waiting_unit_needs_reason (unit))
+        skipped++;
+      else
+        g_ptr_array_add (self->retry_queue, g_strdup (unit->serial));
+    }
+  self->retry_total = self->retry_queue->len;
+  self->retry_passed = 0;
+  if (self->retry_total == 0)
+    {
+      g_clear_pointer (&self->retry_queue, g_ptr_array_unref);
+      show_message (self, _("Every unit waiting to print has a label that may or may not have printed: retry each "
+                            "by itself, with a reason."));
+      gtk_widget_error_bell (widget);
+      return;
+    }
+  retry_next (self);
+}
+
+/* Switch Printer: another printer for a unit's missing labels. */
+
+typedef struct
+{
+  StationRef *station;
+  char       *serial;
+  char       *uri;
+} SwitchJob;
+
+static void
+switch_job_free (gpointer data)
+{
+  SwitchJob *job = data;
+
+  _sc_station_ref_release (job->station);
+  g_free (job->serial);
+  g_free (job->uri);
+  g_free (job);
+}
+
+static void
+switch_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  SwitchJob *job = task_data;
+  GError *error = NULL;
+  ScPrinter *printer = sc_printer_open_for_profile (job->station->station->profile, job->uri, &error);
+
+  if (printer == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, printer, g_object_unref);
+}
+
+static void
+remember_printer (ScProvisionPage *self,
+                  const char      *uri)
+{
+  for (guint i = 0; i < self->recent_printers->len; i++)
+    if (g_str_equal (g_ptr_array_index (self->recent_printers, i), uri))
+      {
+        g_ptr_array_remove_index (self->recent_printers, i);
+        break;
+      }
+  g_ptr_array_insert (self->recent_printers, 0, g_strdup (uri));
+  if (self->recent_printers->len > RECENT_PRINTERS)
+    g_ptr_array_set_size (self->recent_printers, RECENT_PRINTERS);
+}
+
+static void
+switch_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GWeakRef *weak = user_data;
+  g_autoptr(ScProvisionPage) self = g_weak_ref_get (weak);
+  SwitchJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(ScPrinter) printer = NULL;
+  g_autoptr(GError) error = NULL;
+  ScStation *station = job->station->station;
+
+  _sc_weak_ref_free (weak);
+  printer = g_task_propagate_pointer (G_TASK (result), &error);
+  if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (printer == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("%s is not printed on %s: %s"), job->serial, job->uri,
+                                                  error->message);
+      show_message (self, message);
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      return;
+    }
+  remember_printer (self, job->uri);
+  /* This unit's labels only: the next units still go to the station's
+   * printer. */
+  retry_print (self, job->serial,
+               _sc_station_ref_new (sc_station_new (station->profile, station->dak, station->store, station->secret,
+                                                    printer, station->device_uri, station->operator_name)),
+               NULL);
+}
+
+static void
+print_on_action_cb (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  ScProvisionPage *self = SC_PROVISION_PAGE (widget);
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *serial = NULL;
+  g_autofree char *uri = NULL;
+  const char *given_serial, *given_uri;
+  SwitchJob *job;
+
+  g_variant_get (parameter, "(&s&s)", &given_serial, &given_uri);
+  serial = g_strstrip (g_strdup (given_serial));
+  uri = g_strstrip (g_strdup (given_uri));
+  if (*serial == '\0' || refuse_retry (self, serial))
+    return;
+  if (!sc_printer_check_uri (uri, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("%s is not printed on “%s”: %s"), serial, uri, error->message);
+      show_message (self, message);
+      gtk_widget_error_bell (widget);
+      return;
+    }
+
+  job = g_new0 (SwitchJob, 1);
+  job->station = _sc_station_ref_acquire (self->station);
+  job->serial = g_steal_pointer (&serial);
+  job->uri = g_steal_pointer (&uri);
+  task = g_task_new (NULL, self->cancellable, switch_done_cb, _sc_weak_ref_new (self));
+  g_task_set_source_tag (task, print_on_action_cb);
+  g_task_set_task_data (task, job, switch_job_free);
+  g_task_run_in_thread (task, switch_thread);
+}
+
+static void
+switch_dialog_update_cb (AdwMessageDialog *dialog)
+{
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "sc-uri");
+  GtkLabel *problem = g_object_get_data (G_OBJECT (dialog), "sc-problem");
+  g_autofree char *uri = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+  g_autoptr(GError) error = NULL;
+  gboolean ok = *uri != '\0' && sc_printer_check_uri (uri, &error);
+
+  /* What is wrong with the address, as it is typed. */
+  gtk_label_set_label (problem, error ? error->message : "");
+  gtk_widget_set_visible (GTK_WIDGET (problem), error != NULL);
+  adw_message_dialog_set_response_enabled (dialog, "print", ok);
+}
+
+static void
+switch_recent_selected_cb (AdwMessageDialog *dialog,
+                           GParamSpec       *pspec,
+                           GtkDropDown      *recent)
+{
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "sc-uri");
+  GtkStringObject *item = gtk_drop_down_get_selected_item (recent);
+
+  if (item != NULL)
+    gtk_editable_set_text (entry, gtk_string_object_get_string (item));
+}
+
+static void
+switch_dialog_response_cb (ScProvisionPage  *self,
+                           const char       *response,
+                           AdwMessageDialog *dialog)
+{
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "sc-uri");
+  const char *serial = g_object_get_data (G_OBJECT (dialog), "sc-serial");
+
+  grab_scan_focus (self);
+  if (g_str_equal (response, "print"))
+    gtk_widget_activate_action (GTK_WIDGET (self), "provision.print-on", "(ss)", serial,
+                                gtk_editable_get_text (entry));
+}
+
+static void
+switch_printer_action_cb (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  ScProvisionPage *self = SC_PROVISION_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  const ScPrinterSettings *settings;
+  g_autoptr(GtkStringList) uris = gtk_string_list_new (NULL);
+  GtkWidget *dialog, *box, *label, *recent, *entry, *problem;
+  g_autofree char *body = NULL;
+
+  if (self->card_serial == NULL || refuse_retry (self, self->card_serial))
+    return;
+  if (self->switch_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->switch_dialog));
+
+  /* The printers chosen before, then the profile's own. */
+  for (guint i = 0; i < self->recent_printers->len; i++)
+    gtk_string_list_append (uris, g_ptr_array_index (self->recent_printers, i));
+  settings = sc_profile_get_printer_settings (self->station->station->profile);
+  if (settings->uri != NULL && !g_ptr_array_find_with_equal_func (self->recent_printers, settings->uri,
+                                                                  g_str_equal, NULL))
+    gtk_string_list_append (uris, settings->uri);
+
+  body = g_strdup_printf (_("The labels %s still needs are printed on the printer given here, from the records. "
+                            "The next units still go to the station’s printer."), self->card_serial);
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   _("Print on Another Printer?"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "print", _("_Print"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "print", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "print");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "print", FALSE);
+
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  label = gtk_label_new_with_mnemonic (_("Printer _address"));
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "heading");
+  gtk_box_append (GTK_BOX (box), label);
+  recent = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (uris)), NULL);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (recent), GTK_INVALID_LIST_POSITION);
+  gtk_widget_set_visible (recent, g_list_model_get_n_items (G_LIST_MODEL (uris)) > 0);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (recent), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Printers used before"),
+                                  -1);
+  gtk_box_append (GTK_BOX (box), recent);
+  entry = gtk_entry_new ();
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), "zpl+tcp://HOST, cups://QUEUE, file:///FOLDER");
+  gtk_entry_set_input_hints (GTK_ENTRY (entry), GTK_INPUT_HINT_NO_SPELLCHECK | GTK_INPUT_HINT_NO_EMOJI);
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), entry);
+  gtk_box_append (GTK_BOX (box), entry);
+  problem = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (problem), 0);
+  gtk_label_set_wrap (GTK_LABEL (problem), TRUE);
+  gtk_widget_add_css_class (problem, "error");
+  gtk_widget_set_visible (problem, FALSE);
+  gtk_box_append (GTK_BOX (box), problem);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+
+  g_object_set_data (G_OBJECT (dialog), "sc-uri", entry);
+  g_object_set_data (G_OBJECT (dialog), "sc-problem", problem);
+  g_object_set_data_full (G_OBJECT (dialog), "sc-serial", g_strdup (self->card_serial), g_free);
+  g_signal_connect_swapped (entry, "changed", G_CALLBACK (switch_dialog_update_cb), dialog);
+  g_signal_connect_swapped (recent, "notify::selected", G_CALLBACK (switch_recent_selected_cb), dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (switch_dialog_response_cb), self, G_CONNECT_SWAPPED);
+
+  self->switch_dialog = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->switch_dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_window_set_focus (GTK_WINDOW (dialog), entry);
 }
 
 /* ------------------------------------------------------- scan and actions */
@@ -1130,6 +1912,9 @@ set_station_ref (ScProvisionPage *self,
   if (self->training)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRAINING]);
   g_object_thaw_notify (G_OBJECT (self));
+
+  /* Units left waiting to print, from an earlier shift too. */
+  refresh_waiting (self);
 }
 
 static void
@@ -1198,6 +1983,10 @@ sc_provision_page_dispose (GObject *object)
   g_clear_object (&self->run);
   if (self->pin_dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->pin_dialog));
+  if (self->retry_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->retry_dialog));
+  if (self->switch_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->switch_dialog));
   for (guint i = 0; i < G_N_ELEMENTS (self->cues); i++)
     if (self->cues[i] != NULL)
       {
@@ -1225,6 +2014,11 @@ sc_provision_page_finalize (GObject *object)
   g_free (self->fault);
   g_free (self->summary);
   g_free (self->sign_in_blocker);
+  g_free (self->card_serial);
+  g_clear_pointer (&self->waiting, g_ptr_array_unref);
+  g_clear_pointer (&self->retry_queue, g_ptr_array_unref);
+  g_clear_pointer (&self->recent_printers, g_ptr_array_unref);
+  g_free (self->reprint_refusal);
 
   G_OBJECT_CLASS (sc_provision_page_parent_class)->finalize (object);
 }
@@ -1339,10 +2133,13 @@ sc_provision_page_class_init (ScProvisionPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, blocked_unlock_button);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, message_revealer);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, message_label);
+  gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, waiting_revealer);
+  gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, waiting_label);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, status_box);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, status_label);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, serial_label);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, failure_label);
+  gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, print_actions);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, step_list);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, station_panel);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, detail_stack);
@@ -1366,6 +2163,12 @@ sc_provision_page_class_init (ScProvisionPageClass *klass)
   gtk_widget_class_install_action (widget_class, "provision.unlock-dak", NULL, unlock_dak_action_cb);
   gtk_widget_class_install_action (widget_class, "provision.lock-dak", NULL, lock_dak_action_cb);
   gtk_widget_class_install_action (widget_class, "provision.new-shift", NULL, new_shift_action_cb);
+  gtk_widget_class_install_action (widget_class, "provision.retry", NULL, retry_action_cb);
+  gtk_widget_class_install_action (widget_class, "provision.retry-print", "s", retry_action_cb);
+  gtk_widget_class_install_action (widget_class, "provision.retry-print-reason", "(ss)", retry_action_cb);
+  gtk_widget_class_install_action (widget_class, "provision.retry-all", NULL, retry_all_action_cb);
+  gtk_widget_class_install_action (widget_class, "provision.switch-printer", NULL, switch_printer_action_cb);
+  gtk_widget_class_install_action (widget_class, "provision.print-on", "(ss)", print_on_action_cb);
   gtk_widget_class_install_property_action (widget_class, "provision.step-by-step", "step-by-step");
   gtk_widget_class_install_property_action (widget_class, "provision.fault", "fault");
 }
@@ -1377,6 +2180,8 @@ sc_provision_page_init (ScProvisionPage *self)
   self->fault = g_strdup ("");
   self->sound_cues = TRUE;
   self->idle_lock_seconds = DEFAULT_IDLE_LOCK_SECONDS;
+  self->failed_step = SC_N_STEPS;
+  self->recent_printers = g_ptr_array_new_with_free_func (g_free);
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -1391,6 +2196,7 @@ sc_provision_page_init (ScProvisionPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "provision.finish", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "provision.unlock-dak", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "provision.lock-dak", FALSE);
+  update_print_actions (self);
 }
 
 GtkWidget *
@@ -1598,6 +2404,16 @@ sc_provision_page_set_sign_in_blocker (ScProvisionPage *self,
 }
 
 void
+sc_provision_page_set_reprint_refusal (ScProvisionPage *self,
+                                       const char      *refusal)
+{
+  g_return_if_fail (SC_IS_PROVISION_PAGE (self));
+
+  g_free (self->reprint_refusal);
+  self->reprint_refusal = g_strdup (refusal);
+}
+
+void
 _sc_provision_page_set_shift_start (ScProvisionPage *self,
                                     gint64           monotonic_us)
 {
@@ -1618,4 +2434,25 @@ _sc_provision_page_get_detail_value (ScProvisionPage *self,
 {
   g_return_val_if_fail (SC_IS_PROVISION_PAGE (self), NULL);
   return self->detail != NULL ? sc_step_detail_lookup (self->detail, name) : NULL;
+}
+
+guint
+_sc_provision_page_get_n_waiting (ScProvisionPage *self)
+{
+  g_return_val_if_fail (SC_IS_PROVISION_PAGE (self), 0);
+  return self->waiting != NULL ? self->waiting->len : 0;
+}
+
+GtkWidget *
+_sc_provision_page_get_retry_dialog (ScProvisionPage *self)
+{
+  g_return_val_if_fail (SC_IS_PROVISION_PAGE (self), NULL);
+  return self->retry_dialog;
+}
+
+GtkWidget *
+_sc_provision_page_get_switch_dialog (ScProvisionPage *self)
+{
+  g_return_val_if_fail (SC_IS_PROVISION_PAGE (self), NULL);
+  return self->switch_dialog;
 }

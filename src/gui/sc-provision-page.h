@@ -40,6 +40,19 @@ G_DECLARE_FINAL_TYPE (ScProvisionPage, sc_provision_page, SC, PROVISION_PAGE, Ad
  *   provision.unlock-dak    asks for the DAK PIN
  *   provision.lock-dak      wipes the DAK PIN held
  *   provision.new-shift     the shift's counters start again
+ * Print pending (a unit whose run stopped at the printer shows WAITS TO
+ * PRINT with the printer's reason; its labels are printed from the
+ * records, without the unit on the fixture, and it passes once both are):
+ *   provision.retry         prints the missing labels of the unit shown
+ *                           waiting (asks for a reason when a label may
+ *                           already exist)
+ *   provision.retry-print(s)            the same for a serial
+ *   provision.retry-print-reason((ss))  serial, reason: a label that may
+ *                           exist printed again as a reprint with the reason
+ *   provision.retry-all     every waiting unit that needs no reason, in turn
+ *   provision.switch-printer  asks for another printer for the unit shown
+ *   provision.print-on((ss))  serial, printer URI: its missing labels there
+ *                           (this unit only; checked first)
  *   provision.step-by-step  (stateful) the step-by-step property
  *   provision.fault(s)      (stateful) the fault property */
 GtkWidget   *sc_provision_page_new                   (void);
@@ -84,5 +97,10 @@ ScStation   *sc_provision_page_get_station           (ScProvisionPage *self);
  * anything the station panel says is missing. */
 void         sc_provision_page_set_sign_in_blocker   (ScProvisionPage *self,
                                                       const char      *blocker);
+/* Why whoever is signed in may not reprint (sc-user-session.h; QA may),
+ * or NULL: a label that may or may not have printed is printed again only
+ * as a reprint, which is then refused with this sentence. */
+void         sc_provision_page_set_reprint_refusal   (ScProvisionPage *self,
+                                                      const char      *refusal);
 
 G_END_DECLS
