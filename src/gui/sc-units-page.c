@@ -1310,7 +1310,6 @@ reprint_thread (GTask        *task,
   g_autofree char *refusal = NULL;
   g_autofree char *name = NULL;
   GError *error = NULL;
-  ScPrintStatus status;
   gint64 print_id;
   gboolean printed;
 
@@ -1340,17 +1339,9 @@ reprint_thread (GTask        *task,
    * records as done; as not sent when the printer says nothing left (its
    * reason kept); or, for a job cut off part-way and any error that does
    * not say so, as pending with why: whether a label came out is not
-   * known. */
+   * known (sc_store_end_print_job()). */
   printed = sc_printer_print (station->printer, layout, name, NULL, &print_error);
-  if (printed)
-    status = SC_PRINT_DONE;
-  else if (g_error_matches (print_error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY) ||
-           g_error_matches (print_error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_SETUP) ||
-           g_error_matches (print_error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_ADDRESS))
-    status = SC_PRINT_NOT_SENT;
-  else
-    status = SC_PRINT_PENDING;
-  if (!sc_store_end_print (station->store, print_id, status, printed ? NULL : print_error->message, &finish_error))
+  if (!sc_store_end_print_job (station->store, print_id, printed ? NULL : print_error, &finish_error))
     {
       if (printed)
         g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,

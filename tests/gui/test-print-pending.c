@@ -401,6 +401,22 @@ assert_printed_once (Fixture    *f,
   g_assert_cmpuint (done[SC_LABEL_KIND_PACKAGE], ==, 1);
 }
 
+static void
+collect_text (GtkWidget *widget,
+              GString   *out)
+{
+  if (GTK_IS_LABEL (widget))
+    g_string_append_printf (out, "%s\n", gtk_label_get_label (GTK_LABEL (widget)));
+  for (GtkWidget *w = gtk_widget_get_first_child (widget); w != NULL; w = gtk_widget_get_next_sibling (w))
+    collect_text (w, out);
+}
+
+static gboolean
+units_idle (gpointer data)
+{
+  return !sc_units_page_get_busy (data);
+}
+
 /* --------------------------------------------------------------- tests */
 
 /* Paper out: nothing is sent, the unit waits with the printer's reason;
@@ -566,6 +582,38 @@ test_outcome_unknown (Fixture       *f,
         }
     }
   g_assert_cmpuint (reprints, ==, 1);
+
+  /* A reprint from the Units view on this printer, cut off too: recorded
+   * as outcome unknown with why, never as failed. */
+  {
+    ScUnitsPage *units = SC_UNITS_PAGE (g_object_ref_sink (sc_units_page_new ()));
+    GtkWindow *window = sc_gui_test_window (GTK_WIDGET (units), 1280, 800);
+    g_autoptr(GPtrArray) after = NULL;
+    g_autoptr(GString) shown = g_string_new (NULL);
+    GtkWidget *list;
+
+    sc_units_page_set_station (units, sc_provision_page_get_station (f->page));
+    g_assert_true (sc_gui_test_wait (units_idle, units, TIMEOUT_S));
+    gtk_widget_activate_action (GTK_WIDGET (units), "units.search", "s", serial);
+    g_assert_true (sc_gui_test_wait (units_idle, units, TIMEOUT_S));
+    gtk_widget_activate_action (GTK_WIDGET (units), "units.reprint", "(ss)", "product", "Smudged");
+    g_assert_true (sc_units_page_get_busy (units));
+    g_assert_true (sc_gui_test_wait (units_idle, units, TIMEOUT_S));
+
+    after = list_prints (f, serial);
+    g_assert_cmpuint (after->len, ==, prints->len + 1);
+    p = g_ptr_array_index (after, after->len - 1);
+    g_assert_true (p->reprint);
+    g_assert_cmpint (p->status, ==, SC_PRINT_PENDING);
+    g_assert_nonnull (p->error);
+    g_assert_cmpstr (p->reason, ==, "Smudged");
+    list = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (units), SC_TYPE_UNITS_PAGE, "print_list"));
+    collect_text (list, shown);
+    g_assert_nonnull (strstr (shown->str, "Outcome unknown"));
+
+    gtk_window_destroy (window);
+    g_assert_finalize_object (units);
+  }
 }
 
 /* Retry All: every waiting unit, one after the other. */
@@ -599,22 +647,6 @@ test_retry_all (Fixture       *f,
 }
 
 /* -------------------------------------------------------- the Units view */
-
-static void
-collect_text (GtkWidget *widget,
-              GString   *out)
-{
-  if (GTK_IS_LABEL (widget))
-    g_string_append_printf (out, "%s\n", gtk_label_get_label (GTK_LABEL (widget)));
-  for (GtkWidget *w = gtk_widget_get_first_child (widget); w != NULL; w = gtk_widget_get_next_sibling (w))
-    collect_text (w, out);
-}
-
-static gboolean
-units_idle (gpointer data)
-{
-  return !sc_units_page_get_busy (data);
-}
 
 /* The Units view of the same station: "Not sent" with the printer's
  * reason, and the unit said to wait. */
