@@ -83,7 +83,9 @@ struct _ScZplPort
   gboolean  (*write) (ScZplPort *port, const guint8 *data, gsize len, gsize *sent,
                       GCancellable *cancellable, GError **error);
   /* Waits up to @timeout_ms for bytes: their number, 0 on timeout, -1 on
-   * error (the end of the stream is an error). */
+   * error (the end of the stream is an error). @timeout_ms 0: only what
+   * has arrived, no wait. Bytes that do not fit @cap are kept for the
+   * next read, never dropped. */
   gssize    (*read)  (ScZplPort *port, guint8 *buf, gsize cap, guint timeout_ms,
                       GCancellable *cancellable, GError **error);
   const char *name;        /* "the ZPL printer at 10.0.0.5:9100", for messages */
@@ -100,7 +102,9 @@ gboolean   _sc_zpl_send                  (ScZplPort             *port,
                                           gsize                  len,
                                           GCancellable          *cancellable,
                                           GError               **error);
-/* Queries ~HS once. */
+/* Queries ~HS once: drops what the printer sent before (a late line end,
+ * bytes nobody asked for), asks, and reads the answer, skipping line ends
+ * and NULs before it and taking the line end after it. */
 gboolean   _sc_zpl_query_status          (ScZplPort             *port,
                                           ScZplHostStatus       *status,
                                           GCancellable          *cancellable,

@@ -554,7 +554,49 @@ _sc_zpl_host_status_problems (const ScZplHostStatus *status)
   return g_strjoinv (", ", (char **) problems->pdata);
 }
 
-/* Reads one ~HS answer: up to the third <ETX> and its line end. */
+/* Around its answers a printer may send line ends (a Zebra ends each ~HS
+ * string with CR LF) and NUL padding: never part of an answer. */
+static gboolean
+is_filler (guint8 byte)
+{
+  return byte == '\r' || byte == '\n' || byte == '\0';
+}
+
+#define DRAIN_MAX (64 * 1024)
+#define LINE_END_MS 50
+
+/* Drops what the printer sent before a query (the line end of an earlier
+ * answer that came late, bytes nobody asked for), so the answer read next
+ * is the answer to this query. */
+static gboolean
+drain (ScZplPort     *port,
+       GCancellable  *cancellable,
+       GError       **error)
+{
+  gsize dropped = 0;
+
+  for (;;)
+    {
+      guint8 buf[512];
+      gssize n = port->read (port, buf, sizeof buf, 0, cancellable, error);
+
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        return TRUE;
+      dropped += (gsize) n;
+      if (dropped > DRAIN_MAX)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       _("the printer keeps sending data nobody asked for (more than %u KiB)"), DRAIN_MAX / 1024);
+          return FALSE;
+        }
+    }
+}
+
+/* Reads one ~HS answer: fillers before its first <STX> are skipped, and
+ * it ends at the third <ETX> and the line end after it (waited for
+ * briefly, so it is not left to be read as the start of the next answer). */
 static gboolean
 read_status (ScZplPort        *port,
              ScZplHostStatus  *status,
@@ -563,16 +605,22 @@ read_status (ScZplPort        *port,
 {
   g_autoptr(GByteArray) answer = g_byte_array_new ();
   gint64 deadline = g_get_monotonic_time () + port->timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gint64 line_end_deadline = 0;
+  gboolean ended = FALSE;
+  gboolean malformed = FALSE;
   guint etx = 0;
 
-  while (etx < 3)
+  while (!ended && !malformed)
     {
-      guint8 buf[256];
-      gint64 left = (deadline - g_get_monotonic_time ()) / G_TIME_SPAN_MILLISECOND;
+      guint8 buf[512];
+      gint64 now = g_get_monotonic_time ();
+      gint64 left = ((etx < 3 ? deadline : MIN (deadline, line_end_deadline)) - now) / G_TIME_SPAN_MILLISECOND;
       gssize n;
 
       if (left <= 0)
         {
+          if (etx == 3)
+            break;  /* no line end: the answer is whole all the same */
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, _("no answer within %.1f s"),
                        port->timeout_ms / 1000.0);
           return FALSE;
@@ -580,14 +628,24 @@ read_status (ScZplPort        *port,
       n = port->read (port, buf, sizeof buf, (guint) left, cancellable, error);
       if (n < 0)
         return FALSE;
-      for (gssize i = 0; i < n; i++)
-        etx += buf[i] == '\003';
-      g_byte_array_append (answer, buf, n);
-      /* A host status starts with <STX>; anything else never becomes one. */
-      if (answer->len > 4096 || (answer->len > 0 && answer->data[0] != '\002'))
-        break;
+      for (gssize i = 0; i < n && !ended && !malformed; i++)
+        {
+          if (etx == 3)
+            {
+              /* After the answer: its CR LF, nothing else is expected. */
+              ended = buf[i] == '\n' || !is_filler (buf[i]);
+              continue;
+            }
+          if (answer->len == 0 && is_filler (buf[i]))
+            continue;
+          g_byte_array_append (answer, &buf[i], 1);
+          /* A host status starts with <STX>; anything else never becomes one. */
+          malformed = answer->data[0] != '\002' || answer->len > 4096;
+          if (buf[i] == '\003' && ++etx == 3)
+            line_end_deadline = g_get_monotonic_time () + LINE_END_MS * G_TIME_SPAN_MILLISECOND;
+        }
     }
-  if (!_sc_zpl_host_status_parse ((const char *) answer->data, answer->len, status))
+  if (malformed || !_sc_zpl_host_status_parse ((const char *) answer->data, answer->len, status))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    _("the answer is not a ZPL host status (%u bytes)"), answer->len);
@@ -604,7 +662,8 @@ _sc_zpl_query_status (ScZplPort        *port,
 {
   gsize sent = 0;
 
-  return port->write (port, (const guint8 *) "~HS", 3, &sent, cancellable, error) &&
+  return drain (port, cancellable, error) &&
+         port->write (port, (const guint8 *) "~HS", 3, &sent, cancellable, error) &&
          read_status (port, status, cancellable, error);
 }
 

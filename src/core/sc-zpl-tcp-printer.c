@@ -2,22 +2,28 @@
  *
  * zpl+tcp://HOST[:PORT][?timeout=S&status=on|off&zpl=bitmap|native]
  *
- * One connection per job. The connect, every write and the status answer
- * each have the timeout (5 s unless the URI says). With status=on (the
- * default) the printer is asked ~HS before the job, which is not sent if
- * the printer is out of paper, paused or has its head open, and again
- * after it, whose answer confirms that the printer read the whole job.
- * The send buffer is kept small, so a printer that stops reading is
- * noticed by the write timeout rather than hidden by kernel buffers.
+ * One connection per job. The name lookup (GResolver, cancellable), the
+ * connect, every write and the status answer each have the timeout (5 s
+ * unless the URI says). With status=on (the default) the printer is asked
+ * ~HS before the job, which is not sent if the printer is out of paper,
+ * paused or has its head open, and again after it, whose answer confirms
+ * that the printer read the whole job. With status=off nothing can confirm
+ * that, so the job counts as taken only once the printer's TCP stack has
+ * acknowledged every byte: the connection is shut for writing and the
+ * send queue (SIOCOUTQ) watched until it is empty; a queue that stops
+ * shrinking for the timeout leaves the outcome unknown. The send buffer is
+ * kept small, so a printer that stops reading is noticed by the write
+ * timeout rather than hidden by kernel buffers.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
 #include <errno.h>
-#include <netdb.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -189,35 +195,114 @@ tcp_read (ScZplPort     *port,
     }
 }
 
+/* The printer's name looked up with GResolver, which can be cancelled and
+ * is given the timeout: getaddrinfo() can be neither, and the printer's
+ * lock is held meanwhile. An IP address is taken as it is. */
+typedef struct
+{
+  GList         *addresses;
+  GError        *error;
+  GCancellable  *cancellable;   /* the lookup's own: cancelled by the caller's or by the timeout */
+  gboolean       done;
+  gboolean       timed_out;
+} Lookup;
+
+static void
+lookup_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  Lookup *lookup = data;
+
+  lookup->addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (source), result, &lookup->error);
+  lookup->done = TRUE;
+}
+
+static gboolean
+lookup_timeout_cb (gpointer data)
+{
+  Lookup *lookup = data;
+
+  lookup->timed_out = TRUE;
+  g_cancellable_cancel (lookup->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+caller_cancelled_cb (GCancellable *caller,
+                     gpointer      data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (data));
+}
+
+static GList *
+resolve (ScZplTcpPrinter  *self,
+         GCancellable     *cancellable,
+         GError          **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GResolver) resolver = g_resolver_get_default ();
+  g_autoptr(GSource) timeout = g_timeout_source_new (self->timeout_ms);
+  g_autoptr(GError) lookup_error = NULL;
+  Lookup lookup = { NULL, NULL, g_cancellable_new (), FALSE, FALSE };
+  gulong handler = 0;
+
+  g_main_context_push_thread_default (context);
+  g_source_set_callback (timeout, lookup_timeout_cb, &lookup, NULL);
+  g_source_attach (timeout, context);
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (caller_cancelled_cb), lookup.cancellable, NULL);
+  g_resolver_lookup_by_name_async (resolver, self->host, lookup.cancellable, lookup_done_cb, &lookup);
+  while (!lookup.done)
+    g_main_context_iteration (context, TRUE);
+  g_cancellable_disconnect (cancellable, handler);
+  g_source_destroy (timeout);
+  g_main_context_pop_thread_default (context);
+  g_object_unref (lookup.cancellable);
+  lookup_error = lookup.error;
+
+  if (lookup.addresses != NULL)
+    return lookup.addresses;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  if (lookup.timed_out)
+    g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY,
+                 _("Cannot find the ZPL printer %s: its name was not found within %.1f s; nothing was sent. "
+                   "Check the network’s name service, or give the printer’s IP address"),
+                 self->address, self->timeout_ms / 1000.0);
+  else
+    g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY,
+                 _("Cannot find the ZPL printer %s: %s; nothing was sent. Check its name or address"),
+                 self->address, lookup_error ? lookup_error->message : _("no address"));
+  return NULL;
+}
+
 /* A non-blocking connection to the printer, within the timeout. */
 static int
 connect_printer (ScZplTcpPrinter  *self,
                  GCancellable     *cancellable,
                  GError          **error)
 {
-  struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
-  struct addrinfo *addresses = NULL;
+  GList *addresses;
   g_autoptr(GError) last_error = NULL;
-  char port[8];
-  int rc, fd = -1;
+  int fd = -1;
 
-  g_snprintf (port, sizeof port, "%u", self->port);
-  rc = getaddrinfo (self->host, port, &hints, &addresses);
-  if (rc != 0)
-    {
-      g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY,
-                   _("Cannot find the ZPL printer %s: %s; nothing was sent. Check its name or address"),
-                   self->address, gai_strerror (rc));
-      return -1;
-    }
+  addresses = resolve (self, cancellable, error);
+  if (addresses == NULL)
+    return -1;
 
-  for (struct addrinfo *ai = addresses; ai != NULL && fd < 0; ai = ai->ai_next)
+  for (GList *l = addresses; l != NULL && fd < 0; l = l->next)
     {
+      g_autoptr(GSocketAddress) address = g_inet_socket_address_new (l->data, self->port);
+      struct sockaddr_storage native;
+      socklen_t native_len = (socklen_t) g_socket_address_get_native_size (address);
       int buffer = SEND_BUFFER, soerr = 0;
       socklen_t soerr_len = sizeof soerr;
 
       g_clear_error (&last_error);
-      fd = socket (ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (!g_socket_address_to_native (address, &native, sizeof native, &last_error))
+        continue;
+      fd = socket (native.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0)
         {
           int saved_errno = errno;
@@ -226,7 +311,7 @@ connect_printer (ScZplTcpPrinter  *self,
         }
       setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
 
-      if (connect (fd, ai->ai_addr, ai->ai_addrlen) == 0)
+      if (connect (fd, (struct sockaddr *) &native, native_len) == 0)
         break;
       if (errno != EINPROGRESS)
         soerr = errno;
@@ -243,7 +328,7 @@ connect_printer (ScZplTcpPrinter  *self,
       if (g_error_matches (last_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         break;
     }
-  freeaddrinfo (addresses);
+  g_list_free_full (addresses, g_object_unref);
 
   if (fd < 0)
     {
@@ -256,6 +341,80 @@ connect_printer (ScZplTcpPrinter  *self,
                      self->address, last_error ? last_error->message : _("no address"));
     }
   return fd;
+}
+
+/* With no status answer, the job is the printer's only once its TCP stack
+ * has acknowledged every byte (and the end of the stream): the send queue
+ * must empty, shrinking at least once per timeout. Not cancellable: the
+ * whole job has left, so stopping now could only hide its outcome. */
+static gboolean
+flush_job (TcpPort  *tcp,
+           GError  **error)
+{
+  gint64 moved = g_get_monotonic_time ();
+  gboolean peer_closed = FALSE;
+  int last = -1;
+
+  if (shutdown (tcp->fd, SHUT_WR) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "%s", g_strerror (saved_errno));
+      return FALSE;
+    }
+  for (;;)
+    {
+      int queued = 0, soerr = 0;
+      socklen_t soerr_len = sizeof soerr;
+      gint64 now = g_get_monotonic_time ();
+
+      if (ioctl (tcp->fd, SIOCOUTQ, &queued) != 0 ||
+          getsockopt (tcp->fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) != 0)
+        soerr = errno;
+      if (soerr != 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (soerr), "%s", g_strerror (soerr));
+          return FALSE;
+        }
+      if (queued == 0)
+        return TRUE;
+      if (queued != last)
+        {
+          last = queued;
+          moved = now;
+        }
+      else if (now - moved >= tcp->port.timeout_ms * G_TIME_SPAN_MILLISECOND)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                       _("%d bytes of it were still not acknowledged after %.1f s"), queued,
+                       tcp->port.timeout_ms / 1000.0);
+          return FALSE;
+        }
+
+      /* Whatever the printer says meanwhile is read and dropped; a reset
+       * shows as an error. */
+      if (peer_closed)
+        g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+      else
+        {
+          struct pollfd p = { tcp->fd, POLLIN, 0 };
+
+          if (poll (&p, 1, 10) > 0)
+            {
+              guint8 buf[256];
+              gssize n = recv (tcp->fd, buf, sizeof buf, 0);
+
+              if (n == 0)
+                peer_closed = TRUE;
+              else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                {
+                  int saved_errno = errno;
+                  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "%s",
+                               g_strerror (saved_errno));
+                  return FALSE;
+                }
+            }
+        }
+    }
 }
 
 /* ------------------------------------------------------------ printer */
@@ -278,6 +437,7 @@ print (ScPrinter               *printer,
   g_autoptr(ScSecret) job = NULL;
   g_autofree char *port_name = g_strdup_printf (_("The ZPL printer at %s"), self->address);
   TcpPort tcp = { { tcp_write, tcp_read, port_name, self->timeout_ms, self->status }, -1 };
+  g_autoptr(GError) flush_error = NULL;
   const guint8 *data;
   gsize len;
   gboolean ok;
@@ -293,6 +453,13 @@ print (ScPrinter               *printer,
   if (tcp.fd < 0)
     return FALSE;
   ok = _sc_zpl_send (&tcp.port, data, len, cancellable, error);
+  if (ok && !self->status && !flush_job (&tcp, &flush_error))
+    {
+      g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_FAILED,
+                   _("%s was sent the whole label but has not taken it: %s. Whether a label came out is not "
+                     "known: check the printer"), port_name, flush_error->message);
+      ok = FALSE;
+    }
   close (tcp.fd);
   return ok;
 }

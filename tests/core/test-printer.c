@@ -528,6 +528,348 @@ test_tcp_cancelled (void)
   fake_stop (fake);
 }
 
+/* A printer whose CR LF after an answer leaves in a later segment, while
+ * the job is being sent: it is dropped before the next query, not read as
+ * the start of its answer. */
+static void
+test_tcp_late_line_end (void)
+{
+  g_autoptr(ScLabelLayout) layout = make_layout (203, 10.0);
+  g_autoptr(GError) error = NULL;
+  Fake *fake = fake_start ("ready", "--late-line-end", NULL);
+  g_autoptr(ScPrinter) printer = open_tcp (fake, "?timeout=2");
+  sc_autowipe char *want = sc_label_layout_to_zpl (layout, TRUE);
+
+  /* Twice: the second job's first query meets the first job's last line end. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_true (sc_printer_print (printer, layout, "job", NULL, &error));
+      g_assert_no_error (error);
+    }
+  {
+    g_autofree char *twice = g_strconcat (want, want, NULL);
+
+    assert_record_is (fake, twice);
+  }
+  fake_stop (fake);
+}
+
+/* With status=off, a printer that takes the connection and reads nothing:
+ * the label fits the station's send buffer, so every write succeeds, but
+ * the printer never acknowledges it. */
+static void
+test_tcp_status_off_unread (void)
+{
+  g_autoptr(ScLabelLayout) layout = make_layout (300, 15.0);
+  g_autoptr(GError) error = NULL;
+  Fake *fake = fake_start ("ready", "--stall", "--rcvbuf=2048", NULL);
+  g_autoptr(ScPrinter) printer = open_tcp (fake, "?status=off&timeout=0.3");
+  sc_autowipe char *want = sc_label_layout_to_zpl (layout, TRUE);
+
+  /* Bigger than the fake's receive window, smaller than our send buffer. */
+  g_assert_cmpuint (strlen (want), >, 16 * 1024);
+  g_assert_cmpuint (strlen (want), <, 64 * 1024);
+  g_assert_false (sc_printer_print (printer, layout, "job", NULL, &error));
+  g_assert_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_FAILED);
+  assert_says (error, "was sent the whole label but has not taken it");
+  assert_says (error, "not acknowledged after 0.3 s");
+  assert_says (error, "not known");
+  fake_stop (fake);
+}
+
+/* ------------------------------------------------------------ ~HS, scripted */
+
+/* A ZPL port that plays a printer's side of the status conversation from a
+ * script, to show what reaches the station before, inside and after an
+ * answer, byte by byte: what the printer has already sent (@input), what
+ * it answers each ~HS with, and how many bytes one read returns. */
+typedef struct
+{
+  ScZplPort    port;
+  GByteArray  *input;
+  const char  *answer;
+  gsize        answer_len;
+  gsize        chunk;
+} ScriptPort;
+
+static gboolean
+script_write (ScZplPort     *port,
+              const guint8  *data,
+              gsize          len,
+              gsize         *sent,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  ScriptPort *script = (ScriptPort *) port;
+
+  if (len == 3 && memcmp (data, "~HS", 3) == 0)
+    g_byte_array_append (script->input, (const guint8 *) script->answer, script->answer_len);
+  *sent = len;
+  return TRUE;
+}
+
+static gssize
+script_read (ScZplPort     *port,
+             guint8        *buf,
+             gsize          cap,
+             guint          timeout_ms,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  ScriptPort *script = (ScriptPort *) port;
+  gsize n = MIN (MIN (cap, script->chunk), script->input->len);
+
+  memcpy (buf, script->input->data, n);
+  g_byte_array_remove_range (script->input, 0, n);
+  return (gssize) n;
+}
+
+#define HS_READY "\002030,0,0,0290,000,0,0,0,000,0,0,0\003\r\n\002001,0,0,0,0,2,4,0,00000000,1,000\003\r\n" \
+                 "\0021234,0\003\r\n"
+#define HS_PAPER_OUT "\002030,1,0,0290,000,0,0,0,000,0,0,0\003\r\n\002001,0,0,0,0,2,4,0,00000000,1,000\003\r\n" \
+                     "\0021234,0\003\r\n"
+
+static gboolean
+script_query (const char       *pending,
+              gsize             pending_len,
+              const char       *answer,
+              gsize             answer_len,
+              gsize             chunk,
+              ScZplHostStatus  *status,
+              GByteArray      **left,
+              GError          **error)
+{
+  ScriptPort script = { { script_write, script_read, "the scripted printer", 200, TRUE },
+                        g_byte_array_new (), answer, answer_len, chunk };
+  gboolean ok;
+
+  g_byte_array_append (script.input, (const guint8 *) pending, pending_len);
+  ok = _sc_zpl_query_status (&script.port, status, NULL, error);
+  *left = script.input;
+  return ok;
+}
+
+static void
+test_status_stale_answer (void)
+{
+  g_autoptr(GByteArray) left = NULL;
+  g_autoptr(GError) error = NULL;
+  ScZplHostStatus status;
+
+  /* An answer nobody read (to an earlier query) is still waiting: it is
+   * not taken for the answer to this one. */
+  g_assert_true (script_query (HS_PAPER_OUT, sizeof HS_PAPER_OUT - 1, HS_READY, sizeof HS_READY - 1, 64, &status,
+                               &left, &error));
+  g_assert_no_error (error);
+  g_assert_false (status.paper_out);
+  g_assert_cmpuint (left->len, ==, 0);
+}
+
+static void
+test_status_fillers_before (void)
+{
+  static const char answer[] = "\r\n\0\0\0" HS_READY;
+  g_autoptr(GByteArray) left = NULL;
+  g_autoptr(GError) error = NULL;
+  ScZplHostStatus status;
+
+  /* A line end late from an earlier answer, and NUL padding, arriving on
+   * their own ahead of the answer. */
+  g_assert_true (script_query ("", 0, answer, sizeof answer - 1, 5, &status, &left, &error));
+  g_assert_no_error (error);
+  g_assert_false (status.paper_out);
+}
+
+static void
+test_status_line_end_taken (void)
+{
+  g_autoptr(GByteArray) left = NULL;
+  g_autoptr(GError) error = NULL;
+  ScZplHostStatus status;
+
+  /* One byte per read: the answer's own CR LF is read with it, not left
+   * for whoever reads next. */
+  g_assert_true (script_query ("", 0, HS_READY, sizeof HS_READY - 1, 1, &status, &left, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (left->len, ==, 0);
+}
+
+static void
+test_status_long_answer (void)
+{
+  g_autoptr(GString) answer = g_string_new (NULL);
+  g_autoptr(GByteArray) left = NULL;
+  g_autoptr(GError) error = NULL;
+  ScZplHostStatus status;
+
+  /* Padding and answer longer than any one buffer, in one read. */
+  g_string_append_len (answer, "\0\0\0\0\0\0\0\0", 8);
+  while (answer->len < 600)
+    g_string_append_len (answer, "\0\0\0\0\0\0\0\0", 8);
+  g_string_append (answer, HS_PAPER_OUT);
+  g_assert_true (script_query ("", 0, answer->str, answer->len, 4096, &status, &left, &error));
+  g_assert_no_error (error);
+  g_assert_true (status.paper_out);
+}
+
+static void
+test_status_chatty (void)
+{
+  g_autofree char *noise = g_strnfill (70 * 1024, 'x');
+  g_autoptr(GByteArray) left = NULL;
+  g_autoptr(GError) error = NULL;
+  ScZplHostStatus status;
+
+  /* A printer that never stops sending is not waited for forever. */
+  g_assert_false (script_query (noise, strlen (noise), HS_READY, sizeof HS_READY - 1, 512, &status, &left, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  assert_says (error, "keeps sending data nobody asked for");
+}
+
+static void
+test_status_not_an_answer (void)
+{
+  static const char answer[] = "\r\nPRINTER READY\r\n" HS_READY;
+  g_autoptr(GByteArray) left = NULL;
+  g_autoptr(GError) error = NULL;
+  ScZplHostStatus status;
+
+  /* Only line ends and NULs are skipped: other bytes before the answer
+   * are not a host status. */
+  g_assert_false (script_query ("", 0, answer, sizeof answer - 1, 512, &status, &left, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  assert_says (error, "is not a ZPL host status");
+}
+
+/* ------------------------------------------------------------ name lookup */
+
+/* A resolver that never answers until cancelled: a name server that does
+ * not reply, which cannot be had on demand on the test machine (the
+ * default resolver is replaced for these tests only). */
+#define SC_TYPE_SILENT_RESOLVER (sc_silent_resolver_get_type ())
+G_DECLARE_FINAL_TYPE (ScSilentResolver, sc_silent_resolver, SC, SILENT_RESOLVER, GResolver)
+
+struct _ScSilentResolver
+{
+  GResolver  parent_instance;
+  int        lookups;
+};
+
+G_DEFINE_FINAL_TYPE (ScSilentResolver, sc_silent_resolver, G_TYPE_RESOLVER)
+
+static gboolean
+silent_cancelled_cb (GCancellable *cancellable,
+                     gpointer      data)
+{
+  GTask *task = data;
+
+  g_task_return_error_if_cancelled (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+silent_lookup_by_name_async (GResolver           *resolver,
+                             const char          *hostname,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  ScSilentResolver *self = SC_SILENT_RESOLVER (resolver);
+  GTask *task = g_task_new (resolver, cancellable, callback, user_data);
+  g_autoptr(GSource) source = NULL;
+
+  g_atomic_int_inc (&self->lookups);
+  g_assert_nonnull (cancellable);
+  source = g_cancellable_source_new (cancellable);
+  g_task_attach_source (task, source, G_SOURCE_FUNC (silent_cancelled_cb));
+  g_object_unref (task);
+}
+
+static GList *
+silent_lookup_by_name_finish (GResolver     *resolver,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+sc_silent_resolver_class_init (ScSilentResolverClass *klass)
+{
+  GResolverClass *resolver_class = G_RESOLVER_CLASS (klass);
+
+  resolver_class->lookup_by_name_async = silent_lookup_by_name_async;
+  resolver_class->lookup_by_name_finish = silent_lookup_by_name_finish;
+}
+
+static void
+sc_silent_resolver_init (ScSilentResolver *self)
+{
+}
+
+static void
+test_tcp_lookup_timeout (void)
+{
+  g_autoptr(ScLabelLayout) layout = make_layout (203, 10.0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GResolver) original = g_resolver_get_default ();
+  g_autoptr(ScSilentResolver) silent = g_object_new (SC_TYPE_SILENT_RESOLVER, NULL);
+  g_autoptr(ScPrinter) printer = sc_printer_open ("zpl+tcp://label-printer.test?timeout=0.2", &error);
+
+  g_assert_no_error (error);
+  g_resolver_set_default (G_RESOLVER (silent));
+  g_assert_false (sc_printer_print (printer, layout, "job", NULL, &error));
+  g_resolver_set_default (original);
+  g_assert_cmpint (silent->lookups, ==, 1);
+  g_assert_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY);
+  assert_says (error, "Cannot find the ZPL printer label-printer.test:9100: its name was not found within 0.2 s");
+  assert_says (error, "nothing was sent");
+}
+
+static void
+print_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  GError **error = data;
+
+  g_assert_false (sc_printer_print_finish (SC_PRINTER (source), result, error));
+  g_assert_nonnull (*error);
+}
+
+static void
+test_tcp_lookup_cancelled (void)
+{
+  g_autoptr(ScLabelLayout) layout = make_layout (203, 10.0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) again = NULL;
+  g_autoptr(GResolver) original = g_resolver_get_default ();
+  g_autoptr(ScSilentResolver) silent = g_object_new (SC_TYPE_SILENT_RESOLVER, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  /* Only the cancellation can end this lookup. */
+  g_autoptr(ScPrinter) printer = sc_printer_open ("zpl+tcp://label-printer.test?timeout=600", &error);
+
+  g_assert_no_error (error);
+  g_resolver_set_default (G_RESOLVER (silent));
+  sc_printer_print_async (printer, layout, "job", cancellable, print_done_cb, &error);
+  /* Polled, not timed: until the lookup has begun (or the job ended). */
+  while (g_atomic_int_get (&silent->lookups) == 0 && error == NULL)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpint (g_atomic_int_get (&silent->lookups), ==, 1);
+  g_cancellable_cancel (cancellable);
+  while (error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_resolver_set_default (original);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (sc_printer_error_sent_nothing (error));
+
+  /* The printer's lock was let go: the next job gets it at once. */
+  g_cancellable_cancel (cancelled);
+  g_assert_false (sc_printer_print (printer, layout, "job", cancelled, &again));
+  g_assert_error (again, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 /* ------------------------------------------------------------ USB */
 
 static void
@@ -1028,6 +1370,16 @@ main (int    argc,
   g_test_add_func ("/sc/printer/tcp/connect-timeout", test_tcp_connect_timeout);
   g_test_add_func ("/sc/printer/tcp/write-timeout", test_tcp_write_timeout);
   g_test_add_func ("/sc/printer/tcp/cancelled", test_tcp_cancelled);
+  g_test_add_func ("/sc/printer/tcp/late-line-end", test_tcp_late_line_end);
+  g_test_add_func ("/sc/printer/tcp/status-off-unread", test_tcp_status_off_unread);
+  g_test_add_func ("/sc/printer/tcp/lookup-timeout", test_tcp_lookup_timeout);
+  g_test_add_func ("/sc/printer/tcp/lookup-cancelled", test_tcp_lookup_cancelled);
+  g_test_add_func ("/sc/printer/zpl/stale-answer", test_status_stale_answer);
+  g_test_add_func ("/sc/printer/zpl/fillers-before", test_status_fillers_before);
+  g_test_add_func ("/sc/printer/zpl/line-end-taken", test_status_line_end_taken);
+  g_test_add_func ("/sc/printer/zpl/long-answer", test_status_long_answer);
+  g_test_add_func ("/sc/printer/zpl/chatty", test_status_chatty);
+  g_test_add_func ("/sc/printer/zpl/not-an-answer", test_status_not_an_answer);
   g_test_add_func ("/sc/printer/usb/absent", test_usb_absent);
   for (guint i = 0; i < G_N_ELEMENTS (run_cases); i++)
     {

@@ -14,6 +14,9 @@
  * --drop-after N resets the connection once it has received N bytes of a
  * job; --stall reads nothing at all after the connection is made (with
  * --rcvbuf, a small receive buffer), so the sender's writes time out.
+ * --late-line-end holds back the CR LF that ends each answer until the
+ * station sends something more (the job, or the next query), as a printer
+ * whose line end leaves in a later segment.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -34,6 +37,8 @@ static char *status_path;
 static gint64 drop_after = -1;
 static gboolean stall;
 static int rcvbuf;
+static gboolean late_line_end;
+static gboolean line_end_held;   /* this connection's last answer still owes its CR LF */
 
 static void
 answer_status (int fd)
@@ -59,7 +64,8 @@ answer_status (int fd)
                             "\002001,0,%d,%d,%d,2,4,0,00000000,1,000\003\r\n"
                             "\0021234,0\003\r\n",
                             paper_out, pause, head_open, ribbon_out, ribbon_out);
-  (void) !write (fd, answer, strlen (answer));
+  line_end_held = late_line_end;
+  (void) !write (fd, answer, strlen (answer) - (late_line_end ? 2 : 0));
 }
 
 static void
@@ -83,6 +89,7 @@ serve (int   fd,
   int state = 0;  /* how much of "~HS" was seen */
   gint64 received = 0;
 
+  line_end_held = FALSE;
   if (stall)
     {
       /* Take nothing; wait for the peer to give up. */
@@ -102,6 +109,11 @@ serve (int   fd,
         continue;
       if (n <= 0)
         return;
+      if (line_end_held)
+        {
+          (void) !write (fd, "\r\n", 2);
+          line_end_held = FALSE;
+        }
       for (ssize_t i = 0; i < n; i++)
         {
           static const char query[] = "~HS";
@@ -157,6 +169,7 @@ main (int    argc,
     { "drop-after", 0, 0, G_OPTION_ARG_INT64, &drop_after, "Reset a connection after N job bytes", "N" },
     { "stall", 0, 0, G_OPTION_ARG_NONE, &stall, "Read nothing", NULL },
     { "rcvbuf", 0, 0, G_OPTION_ARG_INT, &rcvbuf, "Receive buffer size", "BYTES" },
+    { "late-line-end", 0, 0, G_OPTION_ARG_NONE, &late_line_end, "Send each answer's CR LF with the next answer", NULL },
     { NULL }
   };
 
