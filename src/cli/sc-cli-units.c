@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -495,7 +496,7 @@ cmd_audit (int    argc,
   if (!(store = sc_store_open (store_uri, &error)) ||
       !sc_store_audit_verify (store, &n, &error))
     return fail_error (error);
-  g_print (_("The audit log verifies: %" G_GUINT64_FORMAT " entries, none edited, deleted or reordered\n"), n);
+  g_print (_("The audit log verifies: %" PRIu64 " entries, none edited, deleted or reordered\n"), n);
   return EXIT_OK;
 }
 
@@ -527,15 +528,15 @@ cmd_reconcile (int    argc,
   if (!(store = sc_store_open (store_uri, &error)) ||
       !sc_store_reconcile (store, &r, &error))
     return fail_error (error);
-  g_print (_("DAK signatures:     %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " begun but not finished, %"
-             G_GUINT64_FORMAT " failed without a certificate)\n"),
+  g_print (_("DAK signatures:     %" PRIu64 " (%" PRIu64 " begun but not finished, %"
+             PRIu64 " failed without a certificate)\n"),
            r.signatures, r.signatures_pending, r.signatures_failed);
-  g_print (_("Units complete:     %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " failed)\n"),
+  g_print (_("Units complete:     %" PRIu64 " (%" PRIu64 " failed)\n"),
            r.units_complete, r.units_failed);
-  g_print (_("Labels printed:     %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " reprints, %" G_GUINT64_FORMAT
+  g_print (_("Labels printed:     %" PRIu64 " (%" PRIu64 " reprints, %" PRIu64
              " interrupted)\n"), r.labels_printed, r.labels_reprinted, r.prints_pending);
   if (r.signatures > r.units_complete)
-    g_print (_("Unaccounted:        %" G_GUINT64_FORMAT " signatures without a completed unit\n"),
+    g_print (_("Unaccounted:        %" PRIu64 " signatures without a completed unit\n"),
              r.signatures - r.units_complete);
   return EXIT_OK;
 }

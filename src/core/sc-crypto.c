@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -126,7 +127,7 @@ _sc_read_file_limited (const char  *path,
     {
       close (fd);
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   _("“%s” is too large (%" G_GUINT64_FORMAT " bytes, at most %" G_GSIZE_FORMAT ")"),
+                   _("“%s” is too large (%" PRIu64 " bytes, at most %zu)"),
                    display, (guint64) st.st_size, max_len);
       return FALSE;
     }
@@ -230,7 +231,7 @@ sc_certs_load_pem (const char  *data,
   if (len > SC_MAX_PEM_INPUT)
     {
       g_set_error (error, SC_CRYPTO_ERROR, SC_CRYPTO_ERROR_MALFORMED,
-                   _("The certificate data is too large (%" G_GSIZE_FORMAT " bytes)"), len);
+                   _("The certificate data is too large (%zu bytes)"), len);
       return NULL;
     }
 

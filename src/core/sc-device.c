@@ -415,7 +415,7 @@ sc_device_put_chain (ScDevice      *self,
   if (total == 0 || total > SCP_MAX_CHAIN)
     {
       g_set_error (error, SC_DEVICE_ERROR, SC_DEVICE_ERROR_PROTOCOL,
-                   _("The chain (%" G_GSIZE_FORMAT " bytes) does not fit a unit’s %d-byte chain store"),
+                   _("The chain (%zu bytes) does not fit a unit’s %d-byte chain store"),
                    total, SCP_MAX_CHAIN);
       return FALSE;
     }

@@ -193,7 +193,7 @@ sc_puk_decode (const char  *puk,
   if (len != SC_PUK_LENGTH)
     {
       g_set_error (error, SC_CRYPTO_ERROR, SC_CRYPTO_ERROR_MALFORMED,
-                   _("A PUK has %d characters, this one has %" G_GSIZE_FORMAT), SC_PUK_LENGTH, len);
+                   _("A PUK has %d characters, this one has %zu"), SC_PUK_LENGTH, len);
       return NULL;
     }
   /* 59 bytes encode to 79 characters and one “=”. */
@@ -203,7 +203,7 @@ sc_puk_decode (const char  *puk,
   if (i != len - 1 || puk[len - 1] != '=')
     {
       g_set_error (error, SC_CRYPTO_ERROR, SC_CRYPTO_ERROR_MALFORMED,
-                   _("The PUK is not base64 of 59 bytes (bad character at position %" G_GSIZE_FORMAT ")"),
+                   _("The PUK is not base64 of 59 bytes (bad character at position %zu)"),
                    i + 1);
       return NULL;
     }

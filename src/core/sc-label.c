@@ -692,8 +692,8 @@ compare (const char  *decoder,
         i++;
       /* The payload holds the PIN: say where it differs, never what it says. */
       g_set_error (error, SC_LABEL_ERROR, SC_LABEL_ERROR_MISMATCH,
-                   _("%s read %" G_GSIZE_FORMAT " bytes back from the %s label, differing from the "
-                     "%" G_GSIZE_FORMAT "-byte payload at byte %" G_GSIZE_FORMAT "; the label is not used"),
+                   _("%s read %zu bytes back from the %s label, differing from the "
+                     "%zu-byte payload at byte %zu; the label is not used"),
                    decoder, got_len, kind, want_len, i + 1);
       return FALSE;
     }

@@ -51,7 +51,7 @@ sc_pin_fill_uniform (const char  *alphabet,
   if (size < 2 || size > 256)
     {
       g_set_error (error, SC_PIN_ERROR, SC_PIN_ERROR_ALPHABET,
-                   _("A PIN alphabet needs 2 to 256 characters, not %" G_GSIZE_FORMAT), size);
+                   _("A PIN alphabet needs 2 to 256 characters, not %zu"), size);
       return FALSE;
     }
 

@@ -710,7 +710,7 @@ _sc_zpl_send (ScZplPort     *port,
                      _("%s took none of the label: %s; nothing was sent"), port->name, local_error->message);
       else
         g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_FAILED,
-                     _("%s took %" G_GSIZE_FORMAT " of the label’s %" G_GSIZE_FORMAT " bytes, then: %s. "
+                     _("%s took %zu of the label’s %zu bytes, then: %s. "
                        "Whether a label came out is not known: check the printer"),
                      port->name, sent, len, local_error->message);
       return FALSE;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -641,7 +642,7 @@ read_icon (const char  *source,
   if (st.st_size == 0 || st.st_size > SC_PROFILE_FILE_ICON_MAX_BYTES)
     {
       g_set_error (error, SC_PROFILE_FILE_ERROR, SC_PROFILE_FILE_ERROR_ICON,
-                   _("The FFS icon “%s” has %" G_GINT64_FORMAT " bytes; an icon file must have 1 to %d. "
+                   _("The FFS icon “%s” has %" PRId64 " bytes; an icon file must have 1 to %d. "
                      "Choose the manufacturer’s icon file."),
                    display, (gint64) st.st_size, SC_PROFILE_FILE_ICON_MAX_BYTES);
       return NULL;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -286,7 +287,7 @@ set_not_found (GError **error,
                gint64   unit_id)
 {
   g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
-               _("There is no unit record %" G_GINT64_FORMAT " in the station database; "
+               _("There is no unit record %" PRId64 " in the station database; "
                  "start the unit’s run again"),
                unit_id);
 }
@@ -813,13 +814,13 @@ begin_unit_locked (ScSqliteStore  *self,
                      serial, product);
       else if (g_strcmp0 (owner_host, self->host) == 0)
         g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_BUSY,
-                     _("Serial “%s” of product %s is being provisioned by process %" G_GINT64_FORMAT
+                     _("Serial “%s” of product %s is being provisioned by process %" PRId64
                        " on %s now; finish that run or close that program first"),
                      serial, product, owner_pid, owner_host);
       else
         g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_BUSY,
-                     _("Serial “%s” of product %s is being provisioned by process %" G_GINT64_FORMAT
-                       " on %s now (last change %" G_GINT64_FORMAT " s ago); finish that run there, or "
+                     _("Serial “%s” of product %s is being provisioned by process %" PRId64
+                       " on %s now (last change %" PRId64 " s ago); finish that run there, or "
                        "wait until it has been idle for %d minutes to resume it here"),
                      serial, product, owner_pid, owner_host,
                      (now - current->updated) / G_USEC_PER_SEC,
@@ -1013,7 +1014,7 @@ fail_signature (ScStore     *store,
   if (sqlite3_changes (self->db) != 1)
     {
       g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
-                   _("There is no unfinished signature %" G_GINT64_FORMAT " for unit record %" G_GINT64_FORMAT
+                   _("There is no unfinished signature %" PRId64 " for unit record %" PRId64
                      " in the station database"),
                    signature_id, unit_id);
       goto out;
@@ -1065,7 +1066,7 @@ record_issue (ScStore     *store,
   if (sqlite3_changes (self->db) != 1)
     {
       g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
-                   _("There is no signature %" G_GINT64_FORMAT " for unit record %" G_GINT64_FORMAT
+                   _("There is no signature %" PRId64 " for unit record %" PRId64
                      " in the station database; start the unit’s run again"),
                    signature_id, unit_id);
       goto out;
@@ -1386,7 +1387,7 @@ end_print (ScStore        *store,
   if (!has_row)
     {
       g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
-                   _("There is no pending label print %" G_GINT64_FORMAT), print_id);
+                   _("There is no pending label print %" PRId64), print_id);
       goto out;
     }
   serial = column_text (stmt, 0);
@@ -1690,7 +1691,7 @@ audit_verify_locked (ScSqliteStore  *self,
       if (id == expected + 1)
         {
           g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
-                       _("The audit log does not verify at entry %" G_GINT64_FORMAT ": entry %" G_GINT64_FORMAT
+                       _("The audit log does not verify at entry %" PRId64 ": entry %" PRId64
                          " before it is missing; the log has been tampered with, so keep the database file "
                          "as evidence and report it"),
                        id, expected);
@@ -1699,8 +1700,8 @@ audit_verify_locked (ScSqliteStore  *self,
       if (id != expected)
         {
           g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
-                       _("The audit log does not verify at entry %" G_GINT64_FORMAT ": entries %" G_GINT64_FORMAT
-                         " to %" G_GINT64_FORMAT " before it are missing; the log has been tampered with, so "
+                       _("The audit log does not verify at entry %" PRId64 ": entries %" PRId64
+                         " to %" PRId64 " before it are missing; the log has been tampered with, so "
                          "keep the database file as evidence and report it"),
                        id, expected, id - 1);
           return FALSE;
@@ -1709,7 +1710,7 @@ audit_verify_locked (ScSqliteStore  *self,
       if (g_strcmp0 (prev_hash, prev) != 0)
         {
           g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
-                       _("The audit log does not verify at entry %" G_GINT64_FORMAT ": it is out of order, "
+                       _("The audit log does not verify at entry %" PRId64 ": it is out of order, "
                          "it does not follow the entry before it; the log has been tampered with, so keep "
                          "the database file as evidence and report it"),
                        id);
@@ -1721,7 +1722,7 @@ audit_verify_locked (ScSqliteStore  *self,
       if (g_strcmp0 (hash, stored) != 0)
         {
           g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
-                       _("The audit log does not verify at entry %" G_GINT64_FORMAT ": its contents were "
+                       _("The audit log does not verify at entry %" PRId64 ": its contents were "
                          "edited after it was written; the log has been tampered with, so keep the "
                          "database file as evidence and report it"),
                        id);
@@ -1733,7 +1734,7 @@ audit_verify_locked (ScSqliteStore  *self,
           if (g_strcmp0 (stored, head_hash) != 0)
             {
               g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
-                           _("The audit log does not verify at entry %" G_GINT64_FORMAT ": it is not the entry "
+                           _("The audit log does not verify at entry %" PRId64 ": it is not the entry "
                              "the log ended with when it was written; the log has been tampered with, so keep "
                              "the database file as evidence and report it"),
                            id);
@@ -1750,8 +1751,8 @@ audit_verify_locked (ScSqliteStore  *self,
   if (head_id > 0 && !head_seen)
     {
       g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
-                   _("The audit log does not verify at entry %" G_GINT64_FORMAT ": entries %" G_GINT64_FORMAT
-                     " to %" G_GINT64_FORMAT " are missing from its end; the log has been tampered with, so "
+                   _("The audit log does not verify at entry %" PRId64 ": entries %" PRId64
+                     " to %" PRId64 " are missing from its end; the log has been tampered with, so "
                      "keep the database file as evidence and report it"),
                    expected, expected, head_id);
       return FALSE;
@@ -1910,8 +1911,8 @@ migrate (ScSqliteStore  *self,
   if (ok && version > SCHEMA_VERSION)
     {
       g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_OPEN,
-                   _("The station database “%s” has schema version %" G_GINT64_FORMAT ", newer than the "
-                     "version %" G_GINT64_FORMAT " this Setup Console knows; update Setup Console to use it"),
+                   _("The station database “%s” has schema version %" PRId64 ", newer than the "
+                     "version %" PRId64 " this Setup Console knows; update Setup Console to use it"),
                    display, version, SCHEMA_VERSION);
       ok = FALSE;
     }

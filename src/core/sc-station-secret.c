@@ -196,7 +196,7 @@ sc_station_secret_load (const char  *path,
               sc_memwipe (data, len);
               g_free (data);
               g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_OPEN,
-                           _("The station secret “%s” is damaged: it holds %" G_GSIZE_FORMAT " bytes, not %d; "
+                           _("The station secret “%s” is damaged: it holds %zu bytes, not %d; "
                              "restore it from the station’s backup, because the stored PINs cannot be "
                              "read without it"),
                            display, len, SECRET_LEN);
@@ -353,7 +353,7 @@ sc_station_secret_open_pin (ScStationSecret  *self,
   if (len < IV_LEN + TAG_LEN || len - IV_LEN - TAG_LEN > (gsize) G_MAXINT)
     {
       g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_FAILED,
-                   _("The sealed PIN does not open: it is %" G_GSIZE_FORMAT " bytes, too short to be a "
+                   _("The sealed PIN does not open: it is %zu bytes, too short to be a "
                      "sealed PIN; the record is damaged"),
                    len);
       return NULL;

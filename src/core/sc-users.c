@@ -305,7 +305,7 @@ sc_passcode_check (ScSecret  *passcode,
   if (len < PASSCODE_MIN_BYTES || len > PASSCODE_MAX_BYTES)
     {
       g_set_error (error, SC_USERS_ERROR, SC_USERS_ERROR_BAD_PASSCODE,
-                   _("A passcode must have %d to %d characters; this one has %" G_GSIZE_FORMAT),
+                   _("A passcode must have %d to %d characters; this one has %zu"),
                    PASSCODE_MIN_BYTES, PASSCODE_MAX_BYTES, len);
       return FALSE;
     }
@@ -333,7 +333,7 @@ sc_badge_check (ScSecret  *badge,
   if (len < BADGE_MIN_CHARS || len > BADGE_MAX_CHARS)
     {
       g_set_error (error, SC_USERS_ERROR, SC_USERS_ERROR_BAD_BADGE,
-                   _("A badge code must have %d to %d characters; this one has %" G_GSIZE_FORMAT "; scan the "
+                   _("A badge code must have %d to %d characters; this one has %zu; scan the "
                      "badge again"),
                    BADGE_MIN_CHARS, BADGE_MAX_CHARS, len);
       return FALSE;

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include <glib/gi18n.h>
 
 #include "sc-core.h"
@@ -1086,11 +1088,11 @@ test_store (TestJob *job)
   job->ok = TRUE;
   /* Translators: the records' counts, one kind a line */
   job->result = g_strdup_printf (_("Opened %s.\n"
-                                   "Units: %" G_GUINT64_FORMAT " passed, %" G_GUINT64_FORMAT " failed\n"
-                                   "DAK signatures: %" G_GUINT64_FORMAT " made, %" G_GUINT64_FORMAT " failed, %"
-                                   G_GUINT64_FORMAT " not known to have finished\n"
-                                   "Labels: %" G_GUINT64_FORMAT " printed, %" G_GUINT64_FORMAT " reprinted, %"
-                                   G_GUINT64_FORMAT " pending"),
+                                   "Units: %" PRIu64 " passed, %" PRIu64 " failed\n"
+                                   "DAK signatures: %" PRIu64 " made, %" PRIu64 " failed, %"
+                                   PRIu64 " not known to have finished\n"
+                                   "Labels: %" PRIu64 " printed, %" PRIu64 " reprinted, %"
+                                   PRIu64 " pending"),
                                  described, r.units_complete, r.units_failed, r.signatures, r.signatures_failed,
                                  r.signatures_pending, r.labels_printed, r.labels_reprinted, r.prints_pending);
 }
