@@ -186,7 +186,7 @@ set_status (ScProvisionPage *self,
             const char      *serial,
             const char      *failure)
 {
-  static const char *classes[] = { "idle", "running", "pass", "fail", "incomplete" };
+  static const char *classes[] = { "idle", "running", "pass", "fail", "incomplete", "waiting" };
 
   for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
     gtk_widget_remove_css_class (self->status_box, classes[i]);
@@ -852,6 +852,8 @@ finish_run (ScProvisionPage *self,
     {
       /* Translators: the result of a unit whose labels are made but not printed (print pending) */
       set_status (self, "incomplete", C_("result", "WAITS TO PRINT"), serial, error->message);
+      /* A longer title, in a size that keeps the column as wide. */
+      gtk_widget_add_css_class (self->status_box, "waiting");
       self->card_serial = g_strdup (serial);
       gtk_widget_set_visible (self->print_actions, TRUE);
     }

@@ -468,7 +468,10 @@ set_busy (ScUnitsPage *self,
       self->n_jobs--;
     }
 
-  gtk_spinner_set_spinning (self->busy_spinner, self->n_jobs > 0);
+  /* Not for the print dialog, which shows itself: a spinner redraws the
+   * window at every frame, and where that is slow (software rendering) the
+   * print operation's own idle work would wait behind it. */
+  gtk_spinner_set_spinning (self->busy_spinner, self->n_jobs > (self->printing_on ? 1u : 0u));
   if (was_busy != (self->n_jobs > 0))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
 }
