@@ -74,8 +74,12 @@ apply (ScUserSession *self)
   if (self->provision_page != NULL)
     {
       g_autofree char *refusal = refusal_sentence (self, SC_RIGHT_PROVISION);
+      g_autofree char *reprint = refusal_sentence (self, SC_RIGHT_REPRINT);
 
       sc_provision_page_set_sign_in_blocker (self->provision_page, refusal);
+      /* A label that may or may not have printed is printed again only as
+       * a reprint, which is QA's. */
+      sc_provision_page_set_reprint_refusal (self->provision_page, reprint);
     }
   if (self->units_page != NULL)
     {
