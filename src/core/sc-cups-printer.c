@@ -8,12 +8,16 @@
  * print-scaling=none so nothing is fitted to the page. The server is the
  * one libcups finds (CUPS_SERVER, client.conf, else the local scheduler).
  *
- * A queue that is stopped or refuses jobs is not ready: nothing is sent.
- * A job is followed until CUPS says it completed; one cancelled or aborted
- * is a failure whose outcome is not known. A job not done when the timeout
- * (30 s unless the URI says) runs out is cancelled, so it cannot come out
- * later beside a reprint; it counts as not sent if CUPS never began to
- * process it, else its outcome is not known.
+ * A queue that is stopped or refuses jobs, or whose printer-state-reasons
+ * say the printer cannot print (offline, connecting, out of paper, paused,
+ * a door open…), is not ready: nothing is sent. A job is followed until
+ * CUPS says it completed; one cancelled or aborted is a failure whose
+ * outcome is not known. A job not done when the timeout (30 s unless the
+ * URI says) runs out, or when the caller cancels, is cancelled in CUPS, so
+ * it cannot come out later beside a reprint, and its state read again: it
+ * printed if it completed meanwhile (the cancel came too late), counts as
+ * not sent if CUPS never began to process it (G_IO_ERROR_CANCELLED when
+ * the caller cancelled), else its outcome is not known.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -97,7 +101,37 @@ attr_string (ipp_t      *ipp,
   return attr ? ippGetString (attr, 0, NULL) : NULL;
 }
 
-/* The queue must exist, be started and accept jobs. */
+/* printer-state-reasons that keep the printer from printing, whatever
+ * their severity suffix (-report, -warning, -error); any other reason
+ * stops a job only as an -error. */
+static const char * const blocking_reasons[] = {
+  "offline", "connecting-to-device", "paused", "moving-to-paused", "shutdown", "stopped", "timed-out",
+  "media-empty", "media-needed", "media-jam", "door-open", "cover-open", "interlock-open", "input-tray-missing",
+  "output-tray-missing", "output-area-full", "marker-supply-empty", "toner-empty", "spool-area-full",
+  "cups-missing-filter", "cups-insecure-filter", NULL,
+};
+
+static gboolean
+reason_blocks (const char *reason)
+{
+  static const char * const severities[] = { "-report", "-warning", "-error" };
+
+  if (reason == NULL || g_str_equal (reason, "none"))
+    return FALSE;
+  if (g_str_has_suffix (reason, "-error"))
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (severities); i++)
+    if (g_str_has_suffix (reason, severities[i]))
+      {
+        g_autofree char *base = g_strndup (reason, strlen (reason) - strlen (severities[i]));
+
+        return g_strv_contains (blocking_reasons, base);
+      }
+  return g_strv_contains (blocking_reasons, reason);
+}
+
+/* The queue must exist, be started, accept jobs, and not say that its
+ * printer cannot print. */
 static gboolean
 check_queue (ScCupsPrinter  *self,
              http_t         *http,
@@ -147,6 +181,23 @@ check_queue (ScCupsPrinter  *self,
                    _("The CUPS queue “%s” does not accept jobs; nothing was sent. Let it (cupsaccept %s), "
                      "or choose another printer"), self->queue, self->queue);
       return FALSE;
+    }
+  if ((attr = ippFindAttribute (response, "printer-state-reasons", IPP_TAG_KEYWORD)) != NULL)
+    {
+      g_autoptr(GString) reasons = g_string_new (NULL);
+
+      for (int i = 0; i < ippGetCount (attr); i++)
+        if (reason_blocks (ippGetString (attr, i, NULL)))
+          g_string_append_printf (reasons, "%s%s", reasons->len ? ", " : "", ippGetString (attr, i, NULL));
+      if (reasons->len > 0)
+        {
+          g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY,
+                       _("The CUPS queue “%s” says its printer cannot print (%s%s%s); nothing was sent. Fix the "
+                         "printer (CUPS clears the reason when the printer reports again), or choose another "
+                         "printer"),
+                       self->queue, reasons->str, message && *message ? "; " : "", message ? message : "");
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -207,23 +258,31 @@ get_job_state (ScCupsPrinter  *self,
   return TRUE;
 }
 
-/* Cancels a job; TRUE if it is cancelled and CUPS never processed it. */
-static gboolean
-cancel_unprocessed (ScCupsPrinter *self,
-                    http_t        *http,
-                    int            job_id,
-                    gboolean       processed)
+typedef enum
 {
-  JobState job = { 0 };
-  gboolean unprocessed;
+  STOPPED_UNPROCESSED,   /* cancelled before CUPS began to process it: nothing printed */
+  STOPPED_COMPLETED,     /* it completed before the cancel could stop it: it printed */
+  STOPPED_UNKNOWN,       /* cancelled while being processed, or its state cannot be read */
+} StopOutcome;
 
-  if (cupsCancelJob2 (http, self->queue, job_id, 0) > IPP_STATUS_OK_EVENTS_COMPLETE)
-    return FALSE;
-  job.processed = processed;
-  unprocessed = get_job_state (self, http, job_id, &job, NULL) && job.state == IPP_JSTATE_CANCELED &&
-                !job.processed;
-  job_state_clear (&job);
-  return unprocessed;
+/* Cancels a job, then reads how it ended (into @job, whose processed flag
+ * carries what was seen before): a cancel refused because the job had just
+ * completed is a job that printed, not a failure. */
+static StopOutcome
+stop_job (ScCupsPrinter *self,
+          http_t        *http,
+          int            job_id,
+          JobState      *job)
+{
+  gboolean refused = cupsCancelJob2 (http, self->queue, job_id, 0) > IPP_STATUS_OK_EVENTS_COMPLETE;
+
+  if (!get_job_state (self, http, job_id, job, NULL))
+    return STOPPED_UNKNOWN;
+  if (job->state == IPP_JSTATE_COMPLETED)
+    return STOPPED_COMPLETED;
+  if (!refused && job->state == IPP_JSTATE_CANCELED && !job->processed)
+    return STOPPED_UNPROCESSED;
+  return STOPPED_UNKNOWN;
 }
 
 static gboolean
@@ -247,7 +306,7 @@ print (ScPrinter               *printer,
   const char *data;
   gsize len;
   gint64 deadline;
-  gboolean sent;
+  gboolean sent, cancelled = FALSE;
 
   document = sc_label_layout_encode (layout, label_formats[self->format], settings, error);
   if (document == NULL)
@@ -297,7 +356,7 @@ print (ScPrinter               *printer,
       g_autofree char *reason = g_strdup (cupsLastErrorString ());
 
       /* A job whose document never arrived whole is never printed. */
-      if (cancel_unprocessed (self, http, job_id, FALSE))
+      if (stop_job (self, http, job_id, &job) == STOPPED_UNPROCESSED)
         g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY,
                      _("The label could not be sent to the CUPS queue “%s”: %s; the job was cancelled and "
                        "nothing was printed"), self->queue, reason);
@@ -305,6 +364,7 @@ print (ScPrinter               *printer,
         g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_FAILED,
                      _("The label could not be sent whole to the CUPS queue “%s” (job %d): %s. Whether a label "
                        "came out is not known: check the printer and the queue"), self->queue, job_id, reason);
+      job_state_clear (&job);
       return FALSE;
     }
 
@@ -338,24 +398,47 @@ print (ScPrinter               *printer,
           job_state_clear (&job);
           return FALSE;
         }
-      if (g_get_monotonic_time () >= deadline || g_cancellable_is_cancelled (cancellable))
+      cancelled = g_cancellable_is_cancelled (cancellable);
+      if (cancelled || g_get_monotonic_time () >= deadline)
         break;
       g_usleep (POLL_US);
     }
 
-  /* Not done in time: cancelled, so it never comes out later beside a
-   * reprint. One that never started counts as not sent. */
-  if (cancel_unprocessed (self, http, job_id, job.processed))
-    g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY,
-                 _("The CUPS queue “%s” did not print the label within %.0f s (%s%s%s); the job was cancelled "
-                   "and nothing was printed"), self->queue, self->timeout_ms / 1000.0, job.reasons,
-                 job.message && *job.message ? "; " : "", job.message ? job.message : "");
-  else
-    g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_FAILED,
-                 _("CUPS job %d on the queue “%s” had not finished after %.0f s (%s%s%s) and was cancelled. "
-                   "Whether a label came out is not known: check the printer and the queue"), job_id, self->queue,
-                 self->timeout_ms / 1000.0, job.reasons, job.message && *job.message ? "; " : "",
-                 job.message ? job.message : "");
+  /* Not done in time, or no longer wanted: cancelled in CUPS, so it never
+   * comes out later beside a reprint. One that never started counts as not
+   * sent. */
+  switch (stop_job (self, http, job_id, &job))
+    {
+    case STOPPED_COMPLETED:
+      job_state_clear (&job);
+      return TRUE;
+    case STOPPED_UNPROCESSED:
+      if (cancelled)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                     _("Printing was cancelled: CUPS job %d on the queue “%s” was cancelled before it was printed, "
+                       "so nothing was printed"), job_id, self->queue);
+      else
+        g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_NOT_READY,
+                     _("The CUPS queue “%s” did not print the label within %.0f s (%s%s%s); the job was cancelled "
+                       "and nothing was printed"), self->queue, self->timeout_ms / 1000.0, job.reasons,
+                     job.message && *job.message ? "; " : "", job.message ? job.message : "");
+      break;
+    case STOPPED_UNKNOWN:
+    default:
+      if (cancelled)
+        g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_FAILED,
+                     _("Printing was cancelled while CUPS job %d on the queue “%s” was being printed (%s%s%s); the "
+                       "job was cancelled. Whether a label came out is not known: check the printer and the queue"),
+                     job_id, self->queue, job.reasons, job.message && *job.message ? "; " : "",
+                     job.message ? job.message : "");
+      else
+        g_set_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_FAILED,
+                     _("CUPS job %d on the queue “%s” had not finished after %.0f s (%s%s%s) and was cancelled. "
+                       "Whether a label came out is not known: check the printer and the queue"), job_id,
+                     self->queue, self->timeout_ms / 1000.0, job.reasons, job.message && *job.message ? "; " : "",
+                     job.message ? job.message : "");
+      break;
+    }
   job_state_clear (&job);
   return FALSE;
 }

@@ -437,6 +437,10 @@ sc_printer_print_async (ScPrinter           *self,
   job->name = g_strdup (name);
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sc_printer_print_async);
+  /* The job's own outcome, even when the cancellable was cancelled
+   * meanwhile: a job cancelled part-way may have printed (FAILED), or may
+   * have printed whole, and must not be reported as sent nothing. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, job, (GDestroyNotify) print_job_free);
   g_task_run_in_thread (task, print_thread);
 }

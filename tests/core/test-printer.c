@@ -903,6 +903,7 @@ struct _ScRefusingPrinter
   GQuark   domain;
   int      code;
   guint    jobs;
+  gboolean cancel;   /* cancels the job's cancellable first, as a caller giving up mid-job */
 };
 
 static void refusing_printer_iface_init (ScPrinterInterface *iface);
@@ -937,6 +938,8 @@ refusing_print (ScPrinter               *printer,
   ScRefusingPrinter *self = SC_REFUSING_PRINTER (printer);
 
   self->jobs++;
+  if (self->cancel)
+    g_cancellable_cancel (cancellable);
   g_set_error (error, self->domain, self->code, "the printer's own words");
   return FALSE;
 }
@@ -1041,6 +1044,28 @@ test_run_print_error (gconstpointer data)
   g_clear_object (&retry);
   g_clear_pointer (&station, sc_station_free);
   sc_test_rmdir (dir);
+}
+
+/* A job cancelled part-way says how it ended (here: FAILED, whether a label
+ * came out is not known), not that it was cancelled, which would mean that
+ * nothing was sent. */
+static void
+test_async_cancelled_mid_job (void)
+{
+  g_autoptr(ScLabelLayout) layout = make_layout (203, 10.0);
+  g_autoptr(ScRefusingPrinter) printer = g_object_new (SC_TYPE_REFUSING_PRINTER, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+
+  printer->domain = SC_PRINTER_ERROR;
+  printer->code = SC_PRINTER_ERROR_FAILED;
+  printer->cancel = TRUE;
+  sc_printer_print_async (SC_PRINTER (printer), layout, "job", cancellable, print_done_cb, &error);
+  while (error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+  g_assert_error (error, SC_PRINTER_ERROR, SC_PRINTER_ERROR_FAILED);
+  g_assert_false (sc_printer_error_sent_nothing (error));
 }
 
 /* ------------------------------------------------------------ files */
@@ -1381,6 +1406,7 @@ main (int    argc,
   g_test_add_func ("/sc/printer/zpl/chatty", test_status_chatty);
   g_test_add_func ("/sc/printer/zpl/not-an-answer", test_status_not_an_answer);
   g_test_add_func ("/sc/printer/usb/absent", test_usb_absent);
+  g_test_add_func ("/sc/printer/async/cancelled-mid-job", test_async_cancelled_mid_job);
   for (guint i = 0; i < G_N_ELEMENTS (run_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/sc/printer/run/%s", run_cases[i].name);

@@ -14,6 +14,9 @@
  * --drop-after N resets the connection once it has received N bytes of a
  * job; --stall reads nothing at all after the connection is made (with
  * --rcvbuf, a small receive buffer), so the sender's writes time out.
+ * --hold takes the first connection and then nothing more: it reads nothing,
+ * never closes it, and accepts no other (later connections wait in the
+ * listen queue), as a printer that has hung.
  * --late-line-end holds back the CR LF that ends each answer until the
  * station sends something more (the job, or the next query), as a printer
  * whose line end leaves in a later segment.
@@ -38,6 +41,7 @@ static gint64 drop_after = -1;
 static gboolean stall;
 static int rcvbuf;
 static gboolean late_line_end;
+static gboolean hold;
 static gboolean line_end_held;   /* this connection's last answer still owes its CR LF */
 
 static void
@@ -169,6 +173,7 @@ main (int    argc,
     { "drop-after", 0, 0, G_OPTION_ARG_INT64, &drop_after, "Reset a connection after N job bytes", "N" },
     { "stall", 0, 0, G_OPTION_ARG_NONE, &stall, "Read nothing", NULL },
     { "rcvbuf", 0, 0, G_OPTION_ARG_INT, &rcvbuf, "Receive buffer size", "BYTES" },
+    { "hold", 0, 0, G_OPTION_ARG_NONE, &hold, "Take one connection, then nothing", NULL },
     { "late-line-end", 0, 0, G_OPTION_ARG_NONE, &late_line_end, "Send each answer's CR LF with the next answer", NULL },
     { NULL }
   };
@@ -213,6 +218,9 @@ main (int    argc,
           g_printerr ("fake-zpl-printer: accept: %s\n", g_strerror (errno));
           return 1;
         }
+      if (hold)
+        for (;;)
+          pause ();
       serve (fd, out);
       close (fd);
     }

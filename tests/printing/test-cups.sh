@@ -10,15 +10,20 @@
 #           pdftopdf, A4 paper) whose device is a file (FileDevice Yes).
 # The ZPL that reaches the printer must be byte for byte ours; the PDF,
 # rasterised by pdftoppm, must be the label at true size and decode
-# (dmtxread) to the payload; a stopped or refusing queue gives a clear
-# error and nothing is printed; the unit waits to print until the queue is
-# started again.
+# (dmtxread) to the payload; a stopped or refusing queue, or one whose
+# printer-state-reasons say the printer cannot print, gives a clear error
+# and nothing is printed; the unit waits to print until the queue is
+# started again. A print cancelled by its caller says so: nothing printed
+# when CUPS had not begun the job, outcome unknown when it had.
+#   stuck   a raw queue whose device (a second fake) takes the connection
+#           and reads nothing, so a job stays processing
 #
-# usage: test-cups.sh CLI FAKE_PRINTER      (prints TAP; needs root for cupsd)
+# usage: test-cups.sh CLI FAKE_PRINTER CUPS_HELPER   (prints TAP; needs root for cupsd)
 set -u
 
 cli=$1
 fake=$2
+helper=$3
 
 if [ "$(id -u)" != 0 ]; then
   echo "1..0 # SKIP cupsd drops privileges to lp for its filters, which needs root"
@@ -28,9 +33,11 @@ fi
 work=$(mktemp -d)
 cupsd_pid=
 fake_pid=
+stuck_pid=
 cleanup() {
   [ -n "$cupsd_pid" ] && kill "$cupsd_pid" 2>/dev/null && wait "$cupsd_pid" 2>/dev/null
   [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null && wait "$fake_pid" 2>/dev/null
+  [ -n "$stuck_pid" ] && kill "$stuck_pid" 2>/dev/null && wait "$stuck_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -186,6 +193,62 @@ cupsaccept office
 expect_status "a queue that does not exist is not ready" 10 \
   "$cli" print-test-label --profile "$profile" --printer cups://nosuchqueue
 check "the error names the queue and the server" grep -q "has no queue “nosuchqueue”" "$work/stderr"
+
+# --- printer-state-reasons: a printer CUPS knows cannot print --------------------------
+# Set as a backend reports them; each one alone keeps the label from being sent.
+before=$(stat -c %s "$work/printed/zebra.zpl")
+for reason in offline-report connecting-to-device media-empty-error media-needed-warning door-open-report \
+              paper-jam-error; do
+  check "the zebra queue reports $reason" "$helper" reasons zebra "$reason"
+  expect_status "$reason: the test label is refused as not ready" 10 \
+    "$cli" print-test-label --profile "$profile" --printer cups://zebra
+  check "$reason: the error names it and says nothing was sent" \
+    grep -q "The CUPS queue “zebra” says its printer cannot print ($reason).*nothing was sent" "$work/stderr"
+  check "$reason: no job was queued" test "$(lpstat -o zebra | wc -l)" = 0
+done
+check "nothing reached the printer" test "$(stat -c %s "$work/printed/zebra.zpl")" = "$before"
+"$helper" reasons zebra offline-report
+serial=CUPSOFFLINE00001
+expect_status "a unit printed while CUPS says the printer is offline waits to print" 10 \
+  run provision --printer cups://zebra --serial $serial
+check "it says so" grep -q "waits to print (print pending).*cannot print (offline-report)" "$work/stdout"
+check "the print is recorded as not sent: no reprint needed" \
+  test "$(sql "select group_concat(p.status, ' ') from prints p join units u on u.id=p.unit_id where u.serial='$serial'")" = not-sent
+check "a harmless reason (media-low-warning) instead" "$helper" reasons zebra media-low-warning
+expect_status "does not stop the retry, which prints the unit's labels" 0 \
+  run print-pending --printer cups://zebra --retry $serial
+check "the unit passed without a reprint" \
+  test "$(sql "select u.state || ' ' || group_concat(p.kind || p.reprint || p.status, ' ') from prints p join units u on u.id=p.unit_id where u.serial='$serial'")" = \
+  "complete 00not-sent 00done 10done"
+check "the reasons are cleared" "$helper" reasons zebra none
+
+# --- a print cancelled by its caller ----------------------------------------------------
+# The stuck queue's printer takes one connection and hangs: the first job
+# stays processing; later ones connect into its listen queue and stall.
+"$fake" --hold --rcvbuf=4096 > "$work/stuck-port" 2>/dev/null &
+stuck_pid=$!
+for _ in $(seq 1 250); do [ -s "$work/stuck-port" ] && break; sleep 0.02; done
+check "a raw queue whose printer hangs" \
+  bash -c "lpadmin -p stuck -E -v 'socket://127.0.0.1:$(head -n 1 "$work/stuck-port")' -m raw 2>&1 | grep -v deprecated; lpstat -p stuck | grep -q enabled"
+check "a print cancelled while CUPS prints it ends" "$helper" cancel "$profile" stuck processing
+cp "$work/out" "$work/cancelled-processing"
+check "its outcome is not known, and the error says it was cancelled, not timed out" \
+  grep -q "^sc-printer-error-quark 2 unknown: Printing was cancelled while CUPS job [0-9]* on the queue “stuck” was being printed" \
+  "$work/cancelled-processing"
+check "the job was cancelled in CUPS" test "$(lpstat -o stuck | wc -l)" = 0
+# A big job ahead of ours, stalled at the printer, keeps ours waiting in the queue.
+head -c $((16 * 1024 * 1024)) /dev/zero > "$work/ahead.raw"
+lp -d stuck -t ahead "$work/ahead.raw" > /dev/null
+for _ in $(seq 1 500); do
+  lpstat -l -p stuck | grep -q "Alerts:.*connecting-to-device" || { lpstat -o stuck | grep -q . && break; }
+  sleep 0.02
+done
+check "a print cancelled while it waits in the queue ends" "$helper" cancel "$profile" stuck pending
+cp "$work/out" "$work/cancelled-pending"
+check "nothing was printed, and the error says it was cancelled" \
+  grep -q "^g-io-error-quark 19 sent-nothing: Printing was cancelled: CUPS job [0-9]* on the queue “stuck” was cancelled before it was printed" \
+  "$work/cancelled-pending"
+cancel -a stuck
 
 # --- PDF at true size ------------------------------------------------------------------
 expect_status "the test label as a PDF" 0 "$cli" print-test-label --profile "$profile" --printer "cups://office?format=pdf"
