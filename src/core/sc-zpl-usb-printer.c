@@ -8,7 +8,10 @@
  * after), and the ZPL sent over the bulk
  * OUT endpoint. A bidirectional interface (a bulk IN endpoint) is asked
  * ~HS before and after the job, as over TCP, unless status=off; with
- * status=on an interface without one is refused. A printer unplugged
+ * status=on an interface without one is refused. Whatever the printer left
+ * in its IN endpoint (an earlier job's answer, a late line end) is read and
+ * dropped before each query, and a transfer longer than the caller's
+ * buffer is kept for the next read, so an answer is always read whole. A printer unplugged
  * mid-job is a failure whose outcome is not known; unplugged before the
  * job, it is not ready.
  *
@@ -83,6 +86,9 @@ typedef struct
   guint8                ep_in;         /* 0: unidirectional */
   guint16               max_packet_in;
   gboolean              reattach;      /* the kernel's driver had the interface */
+  guint8                in[512];       /* the last IN transfer… */
+  gsize                 in_len;
+  gsize                 in_taken;      /* …and how much of it was read */
 } UsbPort;
 
 static void
@@ -132,15 +138,24 @@ usb_read (ScZplPort     *port,
           GError       **error)
 {
   UsbPort *usb = (UsbPort *) port;
-  guint8 packet[512];
+  gsize n;
   int done = 0;
   int rc;
 
+  /* What is left of the last transfer comes first: nothing is dropped. */
+  if (usb->in_taken < usb->in_len)
+    {
+      n = MIN (cap, usb->in_len - usb->in_taken);
+      memcpy (buf, usb->in + usb->in_taken, n);
+      usb->in_taken += n;
+      return (gssize) n;
+    }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return -1;
-  /* Whole packets only, or the host controller reports an overflow. */
-  rc = libusb_bulk_transfer (usb->handle, usb->ep_in, packet,
-                             (int) (sizeof packet / usb->max_packet_in * usb->max_packet_in),
+  /* Whole packets only, or the host controller reports an overflow. A
+   * timeout of 0 (only what is there) is the shortest libusb has, 1 ms. */
+  rc = libusb_bulk_transfer (usb->handle, usb->ep_in, usb->in,
+                             (int) (sizeof usb->in / usb->max_packet_in * usb->max_packet_in),
                              &done, MAX (timeout_ms, 1));
   if (rc == LIBUSB_ERROR_TIMEOUT && done == 0)
     return 0;
@@ -149,9 +164,11 @@ usb_read (ScZplPort     *port,
       set_usb_error (error, rc);
       return -1;
     }
-  done = MIN (done, (int) cap);
-  memcpy (buf, packet, done);
-  return done;
+  usb->in_len = (gsize) done;
+  n = MIN (cap, usb->in_len);
+  memcpy (buf, usb->in, n);
+  usb->in_taken = n;
+  return (gssize) n;
 }
 
 /* The printer-class interface and its bulk endpoints. */
@@ -304,7 +321,7 @@ print (ScPrinter               *printer,
   ScZplUsbPrinter *self = SC_ZPL_USB_PRINTER (printer);
   g_autoptr(ScSecret) job = NULL;
   g_autofree char *port_name = g_strdup_printf (_("The USB printer %s"), self->spec);
-  UsbPort usb = { { usb_write, usb_read, port_name, self->timeout_ms, FALSE }, NULL, -1, 0, 0, 64, FALSE };
+  UsbPort usb = { { usb_write, usb_read, port_name, self->timeout_ms, FALSE }, NULL, -1, 0, 0, 64, FALSE, { 0 }, 0, 0 };
   const guint8 *data;
   gsize len;
   gboolean ok;
