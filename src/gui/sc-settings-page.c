@@ -404,7 +404,7 @@ update_locked (ScSettingsPage *self)
 {
   const char *sentence = lock_sentence (self);
 
-  adw_status_page_set_title (self->locked_page, self->training_mode ? _("Not in Training Mode")
+  adw_status_page_set_title (self->locked_page, self->training_mode ? _("Locked in Training Mode")
                                                                     : _("Settings Need an Admin"));
   adw_status_page_set_description (self->locked_page, sentence);
   gtk_widget_set_visible (self->sign_in_button, !self->training_mode);
