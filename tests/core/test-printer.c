@@ -619,6 +619,8 @@ script_read (ScZplPort     *port,
   ScriptPort *script = (ScriptPort *) port;
   gsize n = MIN (MIN (cap, script->chunk), script->input->len);
 
+  if (n == 0)
+    return 0;  /* nothing has come: the wait times out */
   memcpy (buf, script->input->data, n);
   g_byte_array_remove_range (script->input, 0, n);
   return (gssize) n;
@@ -757,14 +759,23 @@ struct _ScSilentResolver
 
 G_DEFINE_FINAL_TYPE (ScSilentResolver, sc_silent_resolver, G_TYPE_RESOLVER)
 
-static gboolean
-silent_cancelled_cb (GCancellable *cancellable,
-                     gpointer      data)
+/* Like GLib's threaded resolver: the lookup runs in a thread and the task
+ * returns as soon as it is cancelled; this one's thread only waits for that. */
+static void
+silent_lookup_thread (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
 {
-  GTask *task = data;
+  GPollFD fd;
 
+  if (g_cancellable_make_pollfd (cancellable, &fd))
+    {
+      while (!g_cancellable_is_cancelled (cancellable))
+        g_poll (&fd, 1, -1);
+      g_cancellable_release_fd (cancellable);
+    }
   g_task_return_error_if_cancelled (task);
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -775,14 +786,12 @@ silent_lookup_by_name_async (GResolver           *resolver,
                              gpointer             user_data)
 {
   ScSilentResolver *self = SC_SILENT_RESOLVER (resolver);
-  GTask *task = g_task_new (resolver, cancellable, callback, user_data);
-  g_autoptr(GSource) source = NULL;
+  g_autoptr(GTask) task = g_task_new (resolver, cancellable, callback, user_data);
 
   g_atomic_int_inc (&self->lookups);
   g_assert_nonnull (cancellable);
-  source = g_cancellable_source_new (cancellable);
-  g_task_attach_source (task, source, G_SOURCE_FUNC (silent_cancelled_cb));
-  g_object_unref (task);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, silent_lookup_thread);
 }
 
 static GList *
