@@ -39,7 +39,6 @@ sc_printer_error_sent_nothing (const GError *error)
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || error->domain == SC_LABEL_ERROR;
 }
 
-
 /* What the interface keeps for every printer: its calibration and the lock
  * that runs its jobs one at a time. */
 typedef struct
