@@ -43,7 +43,8 @@ exit_status_for (const GError *error)
   if (error->domain == SC_STORE_ERROR)
     return error->code == SC_STORE_ERROR_ADDRESS ? EXIT_USAGE
          : error->code == SC_STORE_ERROR_DUPLICATE || error->code == SC_STORE_ERROR_COMPLETED ||
-           error->code == SC_STORE_ERROR_BUSY || error->code == SC_STORE_ERROR_NOT_FOUND ? EXIT_BAD_INPUT
+           error->code == SC_STORE_ERROR_BUSY || error->code == SC_STORE_ERROR_NOT_FOUND ||
+           error->code == SC_STORE_ERROR_PRINTED ? EXIT_BAD_INPUT
          : error->code == SC_STORE_ERROR_TAMPERED ? EXIT_TAMPERED : EXIT_STORE;
   if (error->domain == SC_PRINTER_ERROR)
     return error->code == SC_PRINTER_ERROR_ADDRESS ? EXIT_USAGE : EXIT_PRINTER;
