@@ -83,26 +83,6 @@ cmd_print_test_label (int    argc,
   return EXIT_OK;
 }
 
-static void
-step_finished_cb (ScUnitRun  *run,
-                  int         step,
-                  gboolean    ok,
-                  gint64      duration,
-                  const char *error,
-                  gpointer    user_data)
-{
-  g_print ("  %-5s %-10s %9.1f ms%s%s\n", ok ? "ok" : "FAIL", sc_step_get_name (step), duration / 1000.0,
-           error ? "  " : "", error ? error : "");
-}
-
-static void
-step_skipped_cb (ScUnitRun *run,
-                 int        step,
-                 gpointer   user_data)
-{
-  g_print ("  %-5s %-10s\n", "skip", sc_step_get_name (step));
-}
-
 /* Prints what a waiting unit still needs, label by label. */
 static gboolean
 show_waiting_unit (ScStore       *store,
@@ -156,8 +136,7 @@ retry (ScStation  *station,
   sc_unit_run_set_print_only (run, TRUE);
   if (reason != NULL)
     sc_unit_run_set_reprint_reason (run, reason);
-  g_signal_connect (run, "step-finished", G_CALLBACK (step_finished_cb), NULL);
-  g_signal_connect (run, "step-skipped", G_CALLBACK (step_skipped_cb), NULL);
+  cli_print_steps (run);
 
   g_print (_("Unit %s\n"), serial);
   if (!sc_unit_run_run (run, NULL, &error))

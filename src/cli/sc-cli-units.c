@@ -47,13 +47,6 @@ open_station (const char  *profile_path,
 }
 
 static void
-step_started_cb (ScUnitRun *run,
-                 int        step,
-                 gpointer   user_data)
-{
-}
-
-static void
 step_finished_cb (ScUnitRun  *run,
                   int         step,
                   gboolean    ok,
@@ -71,6 +64,15 @@ step_skipped_cb (ScUnitRun *run,
                  gpointer   user_data)
 {
   g_print ("  %-5s %-10s %12s\n", "done", sc_step_get_name (step), _("(before)"));
+}
+
+/* Prints each step of @run as it ends: its time, or why it failed, and
+ * the steps a resumed run found done before. */
+void
+cli_print_steps (ScUnitRun *run)
+{
+  g_signal_connect (run, "step-finished", G_CALLBACK (step_finished_cb), NULL);
+  g_signal_connect (run, "step-skipped", G_CALLBACK (step_skipped_cb), NULL);
 }
 
 static char *
@@ -145,9 +147,7 @@ cmd_provision (int    argc,
       gint64 start = g_get_monotonic_time ();
 
       sc_unit_run_set_override (run, override);
-      g_signal_connect (run, "step-started", G_CALLBACK (step_started_cb), NULL);
-      g_signal_connect (run, "step-finished", G_CALLBACK (step_finished_cb), NULL);
-      g_signal_connect (run, "step-skipped", G_CALLBACK (step_skipped_cb), NULL);
+      cli_print_steps (run);
 
       g_print (_("Unit %s\n"), unit);
       if (sc_unit_run_run (run, NULL, &run_error))

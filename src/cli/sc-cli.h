@@ -53,6 +53,9 @@ int cmd_dak_status   (int argc, char **argv);
 int cmd_bench_labels (int argc, char **argv);
 int cmd_bench        (int argc, char **argv);
 int cmd_bench_dak    (int argc, char **argv);
+/* sc-cli-units.c */
+void       cli_print_steps (ScUnitRun        *run);
+
 int cmd_provision    (int argc, char **argv);
 int cmd_show         (int argc, char **argv);
 int cmd_list         (int argc, char **argv);
