@@ -12,6 +12,7 @@
 #include "sc-label-preview.h"
 #include "sc-pin-dialog.h"
 #include "sc-provision-page-private.h"
+#include "sc-reason-dialog.h"
 #include "sc-station-panel.h"
 #include "sc-step-detail.h"
 #include "sc-step-row.h"
@@ -31,7 +32,6 @@ static const char * const retry_reasons[] = {
   N_("Partial label destroyed"),
   N_("Other"),
 };
-#define RETRY_REASON_OTHER (G_N_ELEMENTS (retry_reasons) - 1)
 
 /* The faults a trainer injects into the simulated unit (sc-sim-link.c),
  * one unit at a time: what a line sees, and how the station recovers. */
@@ -1308,18 +1308,6 @@ refresh_waiting (ScProvisionPage *self)
 
 /* The reason for printing again a label that may exist. */
 
-static void
-retry_dialog_update_cb (AdwMessageDialog *dialog)
-{
-  GtkDropDown *reasons = g_object_get_data (G_OBJECT (dialog), "sc-reasons");
-  GtkEditable *details = g_object_get_data (G_OBJECT (dialog), "sc-details");
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (details)));
-
-  adw_message_dialog_set_response_enabled (dialog, "print",
-                                           gtk_drop_down_get_selected (reasons) != RETRY_REASON_OTHER ||
-                                           *text != '\0');
-}
-
 static void retry_print (ScProvisionPage *self, const char *serial, StationRef *station, const char *reason);
 
 static void
@@ -1327,12 +1315,8 @@ retry_dialog_response_cb (ScProvisionPage  *self,
                           const char       *response,
                           AdwMessageDialog *dialog)
 {
-  GtkDropDown *reasons = g_object_get_data (G_OBJECT (dialog), "sc-reasons");
-  GtkEditable *details = g_object_get_data (G_OBJECT (dialog), "sc-details");
   const char *serial = g_object_get_data (G_OBJECT (dialog), "sc-serial");
   StationRef *station = g_object_steal_data (G_OBJECT (dialog), "sc-station");
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (details)));
-  guint chosen = MIN (gtk_drop_down_get_selected (reasons), RETRY_REASON_OTHER);
   g_autofree char *reason = NULL;
 
   grab_scan_focus (self);
@@ -1341,11 +1325,8 @@ retry_dialog_response_cb (ScProvisionPage  *self,
       g_clear_pointer (&station, _sc_station_ref_release);
       return;
     }
-  if (*text == '\0')
-    reason = g_strdup (retry_reasons[chosen]);
-  else
-    /* Recorded as "Partial label destroyed: the roll jammed" */
-    reason = g_strdup_printf ("%s: %s", retry_reasons[chosen], text);
+  /* Recorded as "Partial label destroyed: the roll jammed" */
+  reason = _sc_reason_dialog_get_reason (GTK_WIDGET (dialog));
   retry_print (self, serial, station, reason);
 }
 
@@ -1354,55 +1335,25 @@ ask_retry_reason (ScProvisionPage *self,
                   const char      *serial,
                   StationRef      *station)  /* transfer full, nullable */
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  const char *names[G_N_ELEMENTS (retry_reasons) + 1] = { NULL };
-  GtkWidget *dialog, *box, *reasons, *details, *label;
+  GtkWidget *dialog;
   g_autofree char *body = NULL;
 
   if (self->retry_dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->retry_dialog));
-  for (guint i = 0; i < G_N_ELEMENTS (retry_reasons); i++)
-    names[i] = _(retry_reasons[i]);
 
   body = g_strdup_printf (_("A label of %s may or may not have printed: its job broke off. Look at the printer "
                             "and destroy any part of it; the label is then printed again and recorded as a "
                             "reprint with the reason."), serial);
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   _("Print It Again as a Reprint?"), body);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "print", _("_Print"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "print", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "print");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-
-  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  label = gtk_label_new_with_mnemonic (_("R_eason"));
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_add_css_class (label, "heading");
-  reasons = gtk_drop_down_new_from_strings (names);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), reasons);
-  details = gtk_entry_new ();
-  gtk_entry_set_placeholder_text (GTK_ENTRY (details), _("What happened (needed for Other)"));
-  gtk_entry_set_activates_default (GTK_ENTRY (details), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (details), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Details"), -1);
-  gtk_box_append (GTK_BOX (box), label);
-  gtk_box_append (GTK_BOX (box), reasons);
-  gtk_box_append (GTK_BOX (box), details);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
-
-  g_object_set_data (G_OBJECT (dialog), "sc-reasons", reasons);
-  g_object_set_data (G_OBJECT (dialog), "sc-details", details);
+  dialog = _sc_reason_dialog_new (GTK_WIDGET (self), _("Print It Again as a Reprint?"), body, "print", _("_Print"),
+                                  retry_reasons, G_N_ELEMENTS (retry_reasons));
   g_object_set_data_full (G_OBJECT (dialog), "sc-serial", g_strdup (serial), g_free);
   if (station != NULL)
     g_object_set_data_full (G_OBJECT (dialog), "sc-station", station, _sc_station_ref_release);
-  g_signal_connect_swapped (reasons, "notify::selected", G_CALLBACK (retry_dialog_update_cb), dialog);
-  g_signal_connect_swapped (details, "changed", G_CALLBACK (retry_dialog_update_cb), dialog);
   g_signal_connect_object (dialog, "response", G_CALLBACK (retry_dialog_response_cb), self, G_CONNECT_SWAPPED);
 
   self->retry_dialog = dialog;
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->retry_dialog);
-  gtk_window_present (GTK_WINDOW (dialog));
-  gtk_window_set_focus (GTK_WINDOW (dialog), details);
+  _sc_reason_dialog_present (dialog);
 }
 
 /* Prints what @serial still needs from the records, on @station's printer

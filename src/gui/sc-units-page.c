@@ -16,6 +16,7 @@
 #include "sc-core.h"
 #include "sc-label-preview.h"
 #include "sc-label-print-operation.h"
+#include "sc-reason-dialog.h"
 #include "sc-step-row.h"
 #include "sc-units-page-private.h"
 
@@ -33,7 +34,6 @@ static const char * const reprint_reasons[] = {
   N_("Wrong printer"),
   N_("Other"),
 };
-#define REASON_OTHER (G_N_ELEMENTS (reprint_reasons) - 1)
 
 /* The station, shared by the page and every job still working on it in a
  * thread: the last one to let go frees it. */
@@ -1446,30 +1446,13 @@ reprint_action_cb (GtkWidget  *widget,
   g_task_run_in_thread (task, reprint_thread);
 }
 
-/* The dialog: a reason from the list, and words of one's own ("Other"
- * needs them). */
-static void
-reprint_dialog_update_cb (AdwMessageDialog *dialog)
-{
-  GtkDropDown *reasons = g_object_get_data (G_OBJECT (dialog), "sc-reasons");
-  GtkEditable *details = g_object_get_data (G_OBJECT (dialog), "sc-details");
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (details)));
-  gboolean ok = gtk_drop_down_get_selected (reasons) != REASON_OTHER || *text != '\0';
-
-  adw_message_dialog_set_response_enabled (dialog, "reprint", ok);
-}
-
 static void
 reprint_dialog_response_cb (ScUnitsPage      *self,
                             const char       *response,
                             AdwMessageDialog *dialog)
 {
-  GtkDropDown *reasons = g_object_get_data (G_OBJECT (dialog), "sc-reasons");
-  GtkEditable *details = g_object_get_data (G_OBJECT (dialog), "sc-details");
   ScLabelKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "sc-kind"));
   gboolean print_on = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "sc-print-on"));
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (details)));
-  guint chosen = MIN (gtk_drop_down_get_selected (reasons), REASON_OTHER);
   g_autofree char *reason = NULL;
 
   if (self->reprint_dialog == GTK_WIDGET (dialog))
@@ -1480,25 +1463,20 @@ reprint_dialog_response_cb (ScUnitsPage      *self,
   if (!g_str_equal (response, "reprint"))
     return;
 
-  if (*text == '\0')
-    reason = g_strdup (reprint_reasons[chosen]);
-  else
-    /* Recorded as "Smudged: coffee on the label" */
-    reason = g_strdup_printf ("%s: %s", reprint_reasons[chosen], text);
+  reason = _sc_reason_dialog_get_reason (GTK_WIDGET (dialog));
   gtk_widget_activate_action (GTK_WIDGET (self), print_on ? "units.print-on" : "units.reprint", "(ss)",
                               sc_label_kind_to_string (kind), reason);
 }
 
 /* The reason, for a reprint on the station's printer or (@print_on) through
- * the print dialog on any printer. */
+ * the print dialog on any printer: a reason from the list, and words of
+ * one's own ("Other" needs them). */
 static void
 ask_reprint (ScUnitsPage *self,
              ScLabelKind  kind,
              gboolean     print_on)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  const char *names[G_N_ELEMENTS (reprint_reasons) + 1] = { NULL };
-  GtkWidget *dialog, *box, *reasons, *details, *label;
+  GtkWidget *dialog;
   g_autofree char *body = NULL;
 
   if (self->reprint_dialog != NULL)
@@ -1507,58 +1485,28 @@ ask_reprint (ScUnitsPage *self,
       return;
     }
 
-  for (guint i = 0; i < G_N_ELEMENTS (reprint_reasons); i++)
-    names[i] = _(reprint_reasons[i]);
-
   if (print_on)
     body = g_strdup_printf (_("The label of %s is printed at true size on the printer you choose next, and "
                               "recorded as a reprint with its reason. Destroy the label it replaces."), self->serial);
   else
     body = g_strdup_printf (_("The reprint of %s is recorded with its reason. Destroy the label it replaces."),
                             self->serial);
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   print_on ? (kind == SC_LABEL_KIND_PRODUCT
-                                               ? _("Print the Product Label on Another Printer?")
-                                               : _("Print the Package Label on Another Printer?"))
-                                   : kind == SC_LABEL_KIND_PRODUCT ? _("Reprint the Product Label?")
-                                   : _("Reprint the Package Label?"),
-                                   body);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "reprint", print_on ? _("_Choose Printer…") : _("_Reprint"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "reprint", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "reprint");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-
-  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  label = gtk_label_new_with_mnemonic (_("R_eason"));
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_add_css_class (label, "heading");
-  reasons = gtk_drop_down_new_from_strings (names);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), reasons);
-  details = gtk_entry_new ();
-  gtk_entry_set_placeholder_text (GTK_ENTRY (details), _("What happened (needed for Other)"));
-  gtk_entry_set_activates_default (GTK_ENTRY (details), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (details), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Details"), -1);
-  gtk_box_append (GTK_BOX (box), label);
-  gtk_box_append (GTK_BOX (box), reasons);
-  gtk_box_append (GTK_BOX (box), details);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
-
-  g_object_set_data (G_OBJECT (dialog), "sc-reasons", reasons);
-  g_object_set_data (G_OBJECT (dialog), "sc-details", details);
+  dialog = _sc_reason_dialog_new (GTK_WIDGET (self),
+                                  print_on ? (kind == SC_LABEL_KIND_PRODUCT
+                                              ? _("Print the Product Label on Another Printer?")
+                                              : _("Print the Package Label on Another Printer?"))
+                                  : kind == SC_LABEL_KIND_PRODUCT ? _("Reprint the Product Label?")
+                                  : _("Reprint the Package Label?"),
+                                  body, "reprint", print_on ? _("_Choose Printer…") : _("_Reprint"),
+                                  reprint_reasons, G_N_ELEMENTS (reprint_reasons));
   g_object_set_data (G_OBJECT (dialog), "sc-kind", GINT_TO_POINTER (kind));
   g_object_set_data (G_OBJECT (dialog), "sc-print-on", GINT_TO_POINTER (print_on));
-  g_signal_connect_swapped (reasons, "notify::selected", G_CALLBACK (reprint_dialog_update_cb), dialog);
-  g_signal_connect_swapped (details, "changed", G_CALLBACK (reprint_dialog_update_cb), dialog);
   g_signal_connect_object (dialog, "response", G_CALLBACK (reprint_dialog_response_cb), self, G_CONNECT_SWAPPED);
 
   self->reprint_dialog = dialog;
-  gtk_window_present (GTK_WINDOW (dialog));
   /* Keys first go to the details, where Enter reprints with the reason
    * chosen: the whole dialog works from the keyboard. */
-  gtk_window_set_focus (GTK_WINDOW (dialog), details);
+  _sc_reason_dialog_present (dialog);
 }
 
 static void
