@@ -15,6 +15,7 @@
 #include "sc-crypto-private.h"
 #include "sc-csr.h"
 #include "sc-device.h"
+#include "sc-key.h"
 #include "sc-device-link-private.h"
 
 struct _ScDevice
@@ -506,9 +507,7 @@ sc_device_read_back (ScDevice      *self,
 
   if (scp_tlv_find (p, len, SCP_TAG_PUBKEY, &value, &value_len) == 1)
     {
-      const guint8 *q = value;
-      rb->public_key = d2i_PUBKEY (NULL, &q, value_len);
-      ERR_clear_error ();
+      rb->public_key = sc_key_load_public_der (value, value_len);
     }
   if (rb->public_key == NULL ||
       scp_tlv_find (p, len, SCP_TAG_CHAIN_SHA256, &value, &value_len) != 1 || value_len != 32)

@@ -9,6 +9,8 @@
 #include <glib/gi18n-lib.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 
 #include "sc-crypto-private.h"
@@ -21,6 +23,68 @@ static const guint8 spki_p256_compressed_prefix[] = {
   0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x22, 0x00,
 };
 #define SPKI_COMPRESSED_LEN (sizeof spki_p256_compressed_prefix + 33)
+
+/* The same with the point uncompressed (65 bytes, 0x04 first). */
+static const guint8 spki_p256_uncompressed_prefix[] = {
+  0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+  0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+};
+#define SPKI_UNCOMPRESSED_LEN (sizeof spki_p256_uncompressed_prefix + 65)
+
+/* A P-256 public key from its point (33 or 65 octets), imported through
+ * the provider: OpenSSL 3's DER decoders look up every decoder there is on
+ * each call (about 1.6 million instructions a key, against a few
+ * thousand). The import checks the point is on the curve. */
+static EVP_PKEY *
+p256_from_point (const guint8 *point,
+                 gsize         len)
+{
+  static char group[] = "prime256v1";
+  OSSL_PARAM params[] = {
+    OSSL_PARAM_utf8_string (OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+    OSSL_PARAM_octet_string (OSSL_PKEY_PARAM_PUB_KEY, (void *) point, len),
+    OSSL_PARAM_END,
+  };
+  g_autoptr(EVP_PKEY_CTX) ctx = EVP_PKEY_CTX_new_from_name (NULL, "EC", NULL);
+  EVP_PKEY *key = NULL;
+
+  if (ctx == NULL || EVP_PKEY_fromdata_init (ctx) <= 0 ||
+      EVP_PKEY_fromdata (ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+    {
+      ERR_clear_error ();
+      return NULL;
+    }
+  return key;
+}
+
+/**
+ * sc_key_load_public_der:
+ *
+ * A public key from its DER SubjectPublicKeyInfo, all of @der and nothing
+ * more. P-256 keys take a fast path.
+ *
+ * Returns: (transfer full) (nullable): the key, or %NULL if @der is not one.
+ */
+EVP_PKEY *
+sc_key_load_public_der (const guint8 *der,
+                        gsize         len)
+{
+  const guint8 *q = der;
+  EVP_PKEY *key;
+
+  g_return_val_if_fail (der != NULL || len == 0, NULL);
+
+  if (len == SPKI_UNCOMPRESSED_LEN &&
+      memcmp (der, spki_p256_uncompressed_prefix, sizeof spki_p256_uncompressed_prefix) == 0 &&
+      der[sizeof spki_p256_uncompressed_prefix] == 0x04)
+    return p256_from_point (der + sizeof spki_p256_uncompressed_prefix, 65);
+
+  key = d2i_PUBKEY (NULL, &q, (long) len);
+  if (key != NULL && q != der + len)
+    g_clear_pointer (&key, EVP_PKEY_free);
+  ERR_clear_error ();
+  return key;
+}
 
 EVP_PKEY *
 sc_key_generate (GError **error)
@@ -184,7 +248,6 @@ sc_puk_decode (const char  *puk,
   g_autoptr(EVP_PKEY) key = NULL;
   g_autoptr(EVP_PKEY_CTX) ctx = NULL;
   g_autofree char *again = NULL;
-  const guint8 *p;
   gsize len, i;
 
   g_return_val_if_fail (puk != NULL, NULL);
@@ -218,9 +281,8 @@ sc_puk_decode (const char  *puk,
       return NULL;
     }
 
-  p = der;
-  key = d2i_PUBKEY (NULL, &p, (long) len);
-  if (key == NULL || p != der + len)
+  key = p256_from_point (der + sizeof spki_p256_compressed_prefix, 33);
+  if (key == NULL)
     {
       _sc_set_openssl_error (error, SC_CRYPTO_ERROR, SC_CRYPTO_ERROR_MALFORMED,
                              _("The PUK’s public key is not a point on P-256"));
@@ -251,10 +313,28 @@ char *
 sc_key_fingerprint (EVP_PKEY *key)
 {
   g_autofree guint8 *der = NULL;
+  g_autoptr(BIGNUM) x = NULL;
+  g_autoptr(BIGNUM) y = NULL;
   guint8 *p = NULL;
   int len;
 
   g_return_val_if_fail (key != NULL, NULL);
+
+  /* P-256, the only kind a unit has: the DER written here, as i2d_PUBKEY()
+   * writes it, without OpenSSL 3's encoder lookup on every call. */
+  if (sc_key_is_p256 (key) &&
+      EVP_PKEY_get_bn_param (key, OSSL_PKEY_PARAM_EC_PUB_X, &x) &&
+      EVP_PKEY_get_bn_param (key, OSSL_PKEY_PARAM_EC_PUB_Y, &y))
+    {
+      guint8 spki[SPKI_UNCOMPRESSED_LEN];
+      guint8 *point = spki + sizeof spki_p256_uncompressed_prefix;
+
+      memcpy (spki, spki_p256_uncompressed_prefix, sizeof spki_p256_uncompressed_prefix);
+      point[0] = 0x04;
+      if (BN_bn2binpad (x, point + 1, 32) == 32 && BN_bn2binpad (y, point + 33, 32) == 32)
+        return g_compute_checksum_for_data (G_CHECKSUM_SHA256, spki, sizeof spki);
+    }
+  ERR_clear_error ();
 
   len = i2d_PUBKEY (key, &p);
   g_assert (len > 0);

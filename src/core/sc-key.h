@@ -36,6 +36,10 @@ char     *sc_key_get_puk           (EVP_PKEY      *key,
 EVP_PKEY *sc_puk_decode            (const char    *puk,
                                     GError       **error);
 
+/* A public key from its DER SubjectPublicKeyInfo (all of @der). */
+EVP_PKEY *sc_key_load_public_der   (const guint8  *der,
+                                    gsize          len);
+
 /* SHA-256 over the DER SubjectPublicKeyInfo (uncompressed), in hex. */
 char     *sc_key_fingerprint       (EVP_PKEY      *key);
 
