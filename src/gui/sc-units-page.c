@@ -1497,7 +1497,7 @@ ask_reprint (ScUnitsPage *self,
                                               : _("Print the Package Label on Another Printer?"))
                                   : kind == SC_LABEL_KIND_PRODUCT ? _("Reprint the Product Label?")
                                   : _("Reprint the Package Label?"),
-                                  body, "reprint", print_on ? _("_Choose Printer…") : _("_Reprint"),
+                                  body, "reprint", print_on ? _("Choose _Printer…") : _("_Reprint"),
                                   reprint_reasons, G_N_ELEMENTS (reprint_reasons));
   g_object_set_data (G_OBJECT (dialog), "sc-kind", GINT_TO_POINTER (kind));
   g_object_set_data (G_OBJECT (dialog), "sc-print-on", GINT_TO_POINTER (print_on));
