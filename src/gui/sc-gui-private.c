@@ -115,3 +115,28 @@ _sc_weak_ref_free (GWeakRef *ref)
   g_weak_ref_clear (ref);
   g_free (ref);
 }
+
+gpointer
+_sc_station_ref_open_finish (GAsyncResult  *result,
+                             GWeakRef      *weak,
+                             StationRef   **ref,
+                             GError       **error)
+{
+  gpointer page = g_weak_ref_get (weak);
+  g_autoptr(GError) local_error = NULL;
+  StationRef *opened;
+
+  _sc_weak_ref_free (weak);
+  opened = g_task_propagate_pointer (G_TASK (result), &local_error);
+  if (page == NULL || g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_clear_pointer (&opened, _sc_station_ref_release);
+      g_clear_object (&page);
+      *ref = NULL;
+      return NULL;
+    }
+  *ref = opened;
+  if (opened == NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return page;
+}

@@ -34,6 +34,14 @@ void        _sc_station_ref_open_training_thread (GTask        *task,
                                                   gpointer      source_object,
                                                   gpointer      task_data,
                                                   GCancellable *cancellable);
+/* Ends an open started with one of the threads above for a page found
+ * through @weak (freed here). Returns the page (a new reference), or %NULL
+ * when it is gone or the open was cancelled; then *@ref is the station, or
+ * %NULL with @error set when it could not be opened. */
+gpointer    _sc_station_ref_open_finish (GAsyncResult  *result,
+                                         GWeakRef      *weak,
+                                         StationRef   **ref,
+                                         GError       **error);
 /* Wraps @station (transfer full) in a new reference. */
 StationRef *_sc_station_ref_new (ScStation *station);
 

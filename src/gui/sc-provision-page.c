@@ -1875,19 +1875,12 @@ open_station_done_cb (GObject      *object,
                       GAsyncResult *result,
                       gpointer      user_data)
 {
-  GWeakRef *weak = user_data;
-  g_autoptr(ScProvisionPage) self = g_weak_ref_get (weak);
   g_autoptr(GError) error = NULL;
-  StationRef *ref;
+  StationRef *ref = NULL;
+  g_autoptr(ScProvisionPage) self = _sc_station_ref_open_finish (result, user_data, &ref, &error);
 
-  _sc_weak_ref_free (weak);
-  ref = g_task_propagate_pointer (G_TASK (result), &error);
-  if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_clear_pointer (&ref, _sc_station_ref_release);
-      return;
-    }
-
+  if (self == NULL)
+    return;
   if (ref == NULL)
     {
       adw_status_page_set_description (self->error_page, error->message);

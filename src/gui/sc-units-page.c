@@ -2466,26 +2466,18 @@ open_station_done_cb (GObject      *object,
                       GAsyncResult *result,
                       gpointer      user_data)
 {
-  GWeakRef *weak = user_data;
-  g_autoptr(ScUnitsPage) self = g_weak_ref_get (weak);
   g_autoptr(GError) error = NULL;
-  StationRef *ref;
+  StationRef *ref = NULL;
+  g_autoptr(ScUnitsPage) self = _sc_station_ref_open_finish (result, user_data, &ref, &error);
 
-  _sc_weak_ref_free (weak);
-  ref = g_task_propagate_pointer (G_TASK (result), &error);
-  if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_clear_pointer (&ref, _sc_station_ref_release);
-      return;
-    }
-
+  if (self == NULL)
+    return;
   if (ref == NULL)
     {
       adw_status_page_set_description (self->error_page, error->message);
       gtk_stack_set_visible_child_name (self->stack, "error");
       return;
     }
-
   station_ready (self, ref);
 }
 
