@@ -1243,6 +1243,9 @@ sc_unit_run_run_async (ScUnitRun           *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sc_unit_run_run_async);
+  /* A cancelled run still ends one way or the other (it may have passed,
+   * or stopped at the printer): its own result is what is reported. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, run_thread);
 }
 

@@ -125,6 +125,9 @@ void         sc_unit_run_continue       (ScUnitRun           *self);
 gboolean     sc_unit_run_run            (ScUnitRun           *self,
                                          GCancellable        *cancellable,
                                          GError             **error);
+/* Runs in a worker thread; the signals come on the run's main context.
+ * The result is the run's own even when @cancellable was cancelled (a
+ * cancelled run reports where it stopped). */
 void         sc_unit_run_run_async      (ScUnitRun           *self,
                                          GCancellable        *cancellable,
                                          GAsyncReadyCallback  callback,

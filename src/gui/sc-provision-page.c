@@ -880,34 +880,6 @@ finish_run (ScProvisionPage *self,
   retry_next (self);
 }
 
-/* The run in a worker thread, with a main context of the thread's own.
- * ScUnitRun queues its signals to the main context with
- * g_main_context_invoke_full(), which, from a thread whose thread-default
- * context is the main one (a GTask thread has none, and GLib counts that
- * as the default), calls the handler right there in the worker whenever
- * it can acquire the main context: whenever the main thread is between two
- * iterations. GTK would then be used from the worker. With a context of
- * its own, every emission goes through the main loop. */
-static void
-run_thread (GTask        *task,
-            gpointer      source_object,
-            gpointer      task_data,
-            GCancellable *cancellable)
-{
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  GError *error = NULL;
-  gboolean ok;
-
-  g_main_context_push_thread_default (context);
-  ok = sc_unit_run_run (source_object, cancellable, &error);
-  g_main_context_pop_thread_default (context);
-
-  if (ok)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
 static void
 run_done_cb (GObject      *object,
              GAsyncResult *result,
@@ -919,7 +891,7 @@ run_done_cb (GObject      *object,
   gboolean ok;
 
   /* Not checked for cancellation: the run ended one way or the other. */
-  ok = g_task_propagate_boolean (G_TASK (result), &error);
+  ok = sc_unit_run_run_finish (SC_UNIT_RUN (object), result, &error);
   /* After dispose, self->run is gone: nothing left to show it on. */
   if (self != NULL && self->run == SC_UNIT_RUN (object))
     finish_run (self, ok, error);
@@ -1046,13 +1018,8 @@ start_run_full (ScProvisionPage *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   idle_lock_arm (self);
 
-  {
-    g_autoptr(GTask) task = g_task_new (self->run, self->cancellable, run_done_cb, data);
-
-    g_task_set_source_tag (task, start_run_full);
-    g_task_set_check_cancellable (task, FALSE);
-    g_task_run_in_thread (task, run_thread);
-  }
+  /* In a worker thread; the run's signals come back on this main loop. */
+  sc_unit_run_run_async (self->run, self->cancellable, run_done_cb, data);
   /* The buttons of a waiting unit, and Retry All, wait for the run. */
   update_print_actions (self);
 }
