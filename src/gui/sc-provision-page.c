@@ -2227,6 +2227,27 @@ sc_provision_page_get_n_failed (ScProvisionPage *self)
   return self->n_failed;
 }
 
+void
+sc_provision_page_continue_shift (ScProvisionPage *self,
+                                  ScProvisionPage *from)
+{
+  g_return_if_fail (SC_IS_PROVISION_PAGE (self));
+  g_return_if_fail (SC_IS_PROVISION_PAGE (from));
+  g_return_if_fail (self->n_passed == 0 && self->n_failed == 0);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  self->n_passed = from->n_passed;
+  self->n_failed = from->n_failed;
+  self->shift_start = from->shift_start;
+  if (self->n_passed != 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_PASSED]);
+  if (self->n_failed != 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_FAILED]);
+  gtk_label_set_label (self->last_time_label, gtk_label_get_label (from->last_time_label));
+  update_counters (self, g_get_monotonic_time ());
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
 const char *
 sc_provision_page_get_summary (ScProvisionPage *self)
 {

@@ -75,6 +75,11 @@ gboolean     sc_provision_page_get_busy              (ScProvisionPage *self);
 gboolean     sc_provision_page_get_paused            (ScProvisionPage *self);
 guint        sc_provision_page_get_n_passed          (ScProvisionPage *self);
 guint        sc_provision_page_get_n_failed          (ScProvisionPage *self);
+/* Carries on the shift of @from in this page (one that has not counted a
+ * unit yet): its counters, units per hour and the last unit's time, so
+ * a window opened again with new settings keeps the shift's figures. */
+void         sc_provision_page_continue_shift        (ScProvisionPage *self,
+                                                      ScProvisionPage *from);
 const char  *sc_provision_page_get_summary           (ScProvisionPage *self);
 gboolean     sc_provision_page_get_step_by_step      (ScProvisionPage *self);
 void         sc_provision_page_set_step_by_step      (ScProvisionPage *self,

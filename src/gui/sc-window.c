@@ -326,7 +326,8 @@ session_changed_cb (ScWindow *self)
 
 /* The settings were applied: every page must work with the new station,
  * and a page keeps its station for its life, so a new window opens it and
- * this one closes. Training mode keeps its training station. */
+ * this one closes; the shift's counters go on in the new one. Training
+ * mode keeps its training station. */
 static void
 settings_applied_cb (ScWindow       *self,
                      ScSettingsPage *page)
@@ -337,6 +338,7 @@ settings_applied_cb (ScWindow       *self,
   if (!SC_IS_APPLICATION (app) || sc_application_get_training (SC_APPLICATION (app)))
     return;
   next = sc_window_new (SC_APPLICATION (app));
+  sc_provision_page_continue_shift (next->provision_page, self->provision_page);
   adw_view_stack_set_visible_child_name (next->view_stack, "settings");
   toast (next, _("Settings applied: the station was opened again with them."));
   gtk_window_present (GTK_WINDOW (next));

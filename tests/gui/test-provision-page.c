@@ -518,6 +518,21 @@ test_counters (Fixture       *f,
   g_assert_true (g_str_has_suffix (label_text (f->page, "last_time_label"), " ms") ||
                  g_str_has_suffix (label_text (f->page, "last_time_label"), " s"));
 
+  /* The shift goes on in a page opened again (Settings applied). */
+  {
+    ScProvisionPage *next = SC_PROVISION_PAGE (g_object_ref_sink (sc_provision_page_new ()));
+
+    g_assert_cmpstr (label_text (next, "passed_label"), ==, "0");
+    sc_provision_page_continue_shift (next, f->page);
+    g_assert_cmpuint (sc_provision_page_get_n_passed (next), ==, 2);
+    g_assert_cmpuint (sc_provision_page_get_n_failed (next), ==, 1);
+    g_assert_cmpstr (label_text (next, "passed_label"), ==, "2");
+    g_assert_cmpstr (label_text (next, "failed_label"), ==, "1");
+    g_assert_cmpstr (label_text (next, "rate_label"), ==, "6");
+    g_assert_cmpstr (label_text (next, "last_time_label"), ==, label_text (f->page, "last_time_label"));
+    g_assert_finalize_object (next);
+  }
+
   /* A new shift starts from nothing. */
   gtk_widget_activate_action (GTK_WIDGET (f->page), "provision.new-shift", NULL);
   g_assert_cmpuint (sc_provision_page_get_n_passed (f->page), ==, 0);
