@@ -75,9 +75,6 @@ fixture_setup (Fixture       *f,
 {
   f->page = SC_PROVISION_PAGE (g_object_ref_sink (sc_provision_page_new ()));
   f->window = sc_gui_test_window (GTK_WIDGET (f->page), 1280, 760);
-  /* A fast cursor blink: a text field left blinking without the focus
-   * (GTK issue 5845) warns at its next blink, and the warning is fatal. */
-  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink-time", 100, NULL);
   /* Nobody listens under Xvfb; the cue tests switch them on. */
   g_object_set (f->page, "sound-cues", FALSE, NULL);
 
