@@ -420,8 +420,9 @@ cmd_label (int    argc,
     return fail_error (error);
   if (kind_name != NULL && payload->kind != kind)
     {
-      g_printerr (_("setup-console-cli: the payload is a %s label (ABV), not a %s label\n"),
-                  sc_label_kind_to_string (payload->kind), kind_name);
+      /* Translators: two labels ("product label", "package label") */
+      g_printerr (_("setup-console-cli: the payload is a %s (ABV), not a %s\n"),
+                  sc_label_kind_to_display (payload->kind), sc_label_kind_to_display (kind));
       return EXIT_BAD_INPUT;
     }
 
@@ -439,8 +440,9 @@ cmd_label (int    argc,
   geometry_text = sc_geometry_describe (sc_label_layout_get_geometry (layout));
   sc_label_layout_get_size (layout, &width, &height);
   display = g_filename_display_name (out);
-  g_print (_("Label:     %s, %u x %u dots%s\n"), sc_label_kind_to_string (payload->kind), width, height,
-           training ? _(" (TRAINING)") : "");
+  g_print (payload->kind == SC_LABEL_KIND_PRODUCT ? _("Label:     product, %u x %u dots%s\n")
+                                                  : _("Label:     package, %u x %u dots%s\n"),
+           width, height, training ? _(" (TRAINING)") : "");
   g_print (_("Symbol:    %s\n"), symbol_text);
   g_print (_("Geometry:  %s\n"), geometry_text);
   g_print (_("Verified:  decoded back by libdmtx and zxing-cpp, byte for byte equal to the payload\n"));

@@ -635,10 +635,11 @@ sc_label_layout_render (ScLabelLayout *self)
 
 /* ----------------------------------------------------------- decode-back */
 
+/* The label's kind in the operator's words, for the messages below. */
 static const char *
 kind_name (ScLabelLayout *self)
 {
-  return self->test ? "test" : sc_label_kind_to_string (self->kind);
+  return self->test ? C_("label kind", "test label") : sc_label_kind_to_display (self->kind);
 }
 
 /* An 8-bit grey copy of a rectangle of an RGB24/ARGB32 surface. */
@@ -680,7 +681,8 @@ compare (const char  *decoder,
   if (got == NULL)
     {
       g_set_error (error, SC_LABEL_ERROR, SC_LABEL_ERROR_NOT_FOUND,
-                   _("%s could not read the %s label’s symbol back; the label is not used"),
+                   /* Translators: a decoder, then a label ("product label") */
+                   _("%s could not read the %s’s symbol back; the label is not used"),
                    decoder, kind);
       return FALSE;
     }
@@ -692,7 +694,8 @@ compare (const char  *decoder,
         i++;
       /* The payload holds the PIN: say where it differs, never what it says. */
       g_set_error (error, SC_LABEL_ERROR, SC_LABEL_ERROR_MISMATCH,
-                   _("%s read %zu bytes back from the %s label, differing from the "
+                   /* Translators: the third %s is a label ("product label") */
+                   _("%s read %zu bytes back from the %s, differing from the "
                      "%zu-byte payload at byte %zu; the label is not used"),
                    decoder, got_len, kind, want_len, i + 1);
       return FALSE;

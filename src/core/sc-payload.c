@@ -71,6 +71,14 @@ sc_label_kind_to_string (ScLabelKind kind)
   return kind == SC_LABEL_KIND_PACKAGE ? "package" : "product";
 }
 
+const char *
+sc_label_kind_to_display (ScLabelKind kind)
+{
+  /* Translators: a label, inside sentences such as "The %s of SN123 may or
+   * may not have been printed" */
+  return kind == SC_LABEL_KIND_PACKAGE ? C_("label kind", "package label") : C_("label kind", "product label");
+}
+
 gboolean
 sc_label_kind_from_string (const char  *str,
                            ScLabelKind *kind)

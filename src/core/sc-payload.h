@@ -77,9 +77,14 @@ ScPayload  *sc_payload_parse          (const char           *text,
                                        const ScPayloadRules *rules,
                                        GError              **error);
 
+/* "product" or "package": the name files, the records and scripts use. */
 const char *sc_label_kind_to_string   (ScLabelKind           kind);
 gboolean    sc_label_kind_from_string (const char           *str,
                                        ScLabelKind          *kind);
+/* The label in the operator's words, its noun included ("product label",
+ * "package label"), translated, for a sentence ("The %s of …"); never for
+ * a file, the records or a script. */
+const char *sc_label_kind_to_display  (ScLabelKind           kind);
 
 /* UPC-A (12) or EAN-13 (13) digits with a valid check digit. */
 gboolean    sc_gtin_is_valid          (const char           *digits,

@@ -73,6 +73,34 @@ sc_step_from_name (const char *name,
   return FALSE;
 }
 
+const char *
+sc_unit_state_to_display (ScUnitState state)
+{
+  switch (state)
+    {
+    case SC_UNIT_STARTED:
+      return C_("unit state", "started");
+    case SC_UNIT_KEYED:
+      return C_("unit state", "keyed");
+    case SC_UNIT_SIGNED:
+      return C_("unit state", "signed");
+    case SC_UNIT_WRITTEN:
+      return C_("unit state", "written");
+    case SC_UNIT_VERIFIED:
+      return C_("unit state", "verified");
+    case SC_UNIT_LABELLED:
+      return C_("unit state", "labelled");
+    case SC_UNIT_COMPLETE:
+      return C_("unit state", "complete");
+    case SC_UNIT_FAILED:
+      return C_("unit state", "failed");
+    case SC_UNIT_SUPERSEDED:
+      return C_("unit state", "superseded");
+    default:
+      return "?";
+    }
+}
+
 ScStation *
 sc_station_new (ScProfile       *profile,
                 ScDak           *dak,
@@ -530,8 +558,9 @@ hold_after_step (ScUnitRun  *self,
   if (held && g_cancellable_is_cancelled (cancellable))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                   _("The run was stopped while it waited after the %s step; scan the unit again to go on"),
-                   steps[step].name);
+                   /* Translators: a step's title, as the step list shows it */
+                   _("The run was stopped while it waited after the “%s” step; scan the unit again to go on"),
+                   sc_step_get_title (step));
       return FALSE;
     }
   return TRUE;
@@ -858,6 +887,7 @@ do_print (ScUnitRun     *self,
       g_autofree char *job = NULL;
       g_autoptr(GError) print_error = NULL;
       const char *kind_name = sc_label_kind_to_string (kind);
+      const char *kind_text = sc_label_kind_to_display (kind);
       ScPrintStatus status;
       gboolean reprint, ok;
       gint64 print_id;
@@ -876,9 +906,10 @@ do_print (ScUnitRun     *self,
       if (reprint && self->reprint_reason == NULL)
         {
           g_set_error (error, SC_RUN_ERROR, SC_RUN_ERROR_STATE,
-                       _("The %s label of %s was being printed when the station or the printer stopped, so it "
+                       /* Translators: a label ("product label"), then a serial */
+                       _("The %s of %s was being printed when the station or the printer stopped, so it "
                          "may or may not exist: check the printer, destroy any copy, and print it again as a "
-                         "reprint with a reason"), kind_name, self->serial);
+                         "reprint with a reason"), kind_text, self->serial);
           return FALSE;
         }
 
@@ -921,12 +952,14 @@ do_print (ScUnitRun     *self,
         return FALSE;
       if (status == SC_PRINT_PENDING)
         g_prefix_error (&print_error,
-                        _("The %s label of %s may or may not have been printed; destroy any copy and print it "
-                          "again as a reprint with a reason. "), kind_name, self->serial);
+                        /* Translators: a label ("product label"), then a serial */
+                        _("The %s of %s may or may not have been printed; destroy any copy and print it "
+                          "again as a reprint with a reason. "), kind_text, self->serial);
       else
         g_prefix_error (&print_error,
-                        _("Unit %s waits to print (print pending): its %s label was not printed. "),
-                        self->serial, kind_name);
+                        /* Translators: a serial, then a label ("product label") */
+                        _("Unit %s waits to print (print pending): its %s was not printed. "),
+                        self->serial, kind_text);
       g_propagate_error (error, g_steal_pointer (&print_error));
       return FALSE;
     }
@@ -950,8 +983,9 @@ check_print_pending (ScUnitRun  *self,
                    current->state == SC_UNIT_COMPLETE
                    ? _("Unit %s has printed its labels and passed; a label printed again is a reprint, with a "
                        "reason")
+                   /* Translators: a serial, then its state ("keyed", "failed", …) */
                    : _("Unit %s is not waiting to print (it is %s): put it on the fixture and scan it again"),
-                   self->serial, sc_unit_state_to_string (current->state));
+                   self->serial, sc_unit_state_to_display (current->state));
       return FALSE;
     }
   return TRUE;
@@ -1083,8 +1117,9 @@ resume (ScUnitRun     *self,
     if (!(call))                                                                \
       step_error_ = local_error ? g_steal_pointer (&local_error)                \
                                 : g_error_new (SC_RUN_ERROR, SC_RUN_ERROR_STATE, \
-                                               _("The %s step failed"),        \
-                                               steps[step].name);               \
+                                               /* Translators: a step's title */ \
+                                               _("The “%s” step failed"),      \
+                                               sc_step_get_title (step));       \
     if (!step_end (self, step, step_error_, error))                             \
       return FALSE;                                                             \
   } G_STMT_END

@@ -210,7 +210,7 @@ sc_step_detail_build (ScStation   *station,
         g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, unit->id);
 
         /* Translators: a unit's record number, then its state */
-        add (detail, _("Record"), _("unit #%s, %s"), id, sc_unit_state_to_string (unit->state));
+        add (detail, _("Record"), _("unit #%s, %s"), id, sc_unit_state_to_display (unit->state));
       }
       add (detail, _("Station"), _("%s, operator %s"), unit->station, unit->operator_name);
       break;
@@ -299,7 +299,7 @@ sc_step_detail_build (ScStation   *station,
                                                "%u characters, sealed in the records before they were sent",
                                                pin_length), pin_length);
         add (detail, _("Private key"), "%s", key_origin_text (unit->key_origin));
-        add (detail, _("Record"), "%s", sc_unit_state_to_string (unit->state));
+        add (detail, _("Record"), "%s", sc_unit_state_to_display (unit->state));
       }
       break;
 
@@ -319,7 +319,7 @@ sc_step_detail_build (ScStation   *station,
       detail->summary = g_strdup (_("The unit signed a fresh random challenge with its stored key, and the "
                                     "signature verifies with the certificate’s public key."));
       add (detail, _("Public key SHA-256"), "%s", unit->public_key_sha256 ? unit->public_key_sha256 : "?");
-      add (detail, _("Record"), "%s", sc_unit_state_to_string (unit->state));
+      add (detail, _("Record"), "%s", sc_unit_state_to_display (unit->state));
       break;
 
     case SC_STEP_LABEL:
@@ -355,7 +355,7 @@ sc_step_detail_build (ScStation   *station,
     case SC_STEP_RECORD:
     default:
       detail->summary = g_strdup (_("The unit is complete in the records."));
-      add (detail, _("Record"), "%s", sc_unit_state_to_string (unit->state));
+      add (detail, _("Record"), "%s", sc_unit_state_to_display (unit->state));
       break;
     }
 

@@ -157,42 +157,14 @@ format_asn1_time (const ASN1_TIME *t)
   return local ? g_date_time_format (local, "%Y-%m-%d %H:%M") : g_strdup ("?");
 }
 
-/* A state's name as a person reads it; the records keep their own. */
-static const char *
-state_name (ScUnitState state)
-{
-  switch (state)
-    {
-    case SC_UNIT_STARTED:
-      return C_("unit state", "started");
-    case SC_UNIT_KEYED:
-      return C_("unit state", "keyed");
-    case SC_UNIT_SIGNED:
-      return C_("unit state", "signed");
-    case SC_UNIT_WRITTEN:
-      return C_("unit state", "written");
-    case SC_UNIT_VERIFIED:
-      return C_("unit state", "verified");
-    case SC_UNIT_LABELLED:
-      return C_("unit state", "labelled");
-    case SC_UNIT_COMPLETE:
-      return C_("unit state", "complete");
-    case SC_UNIT_FAILED:
-      return C_("unit state", "failed");
-    case SC_UNIT_SUPERSEDED:
-      return C_("unit state", "superseded");
-    default:
-      return "?";
-    }
-}
-
-/* The same for a state named as the records name it (an audit entry). */
+/* A state named as the records name it (an audit entry), as a person
+ * reads it (sc_unit_state_to_display()). */
 static const char *
 state_name_from_string (const char *name)
 {
   for (ScUnitState s = SC_UNIT_STARTED; s <= SC_UNIT_SUPERSEDED; s++)
     if (g_strcmp0 (name, sc_unit_state_to_string (s)) == 0)
-      return state_name (s);
+      return sc_unit_state_to_display (s);
   return name;
 }
 
@@ -218,7 +190,7 @@ reprint_refusal (ScStation          *station,
                               "cannot be printed again."), unit->serial);
   if (!unit_labels_made (unit))
     return g_strdup_printf (_("Unit %s is %s: only a unit whose labels were made can have them reprinted."),
-                            unit->serial, state_name (unit->state));
+                            unit->serial, sc_unit_state_to_display (unit->state));
   if (g_strcmp0 (unit->product, sc_profile_get_device_type_id (station->profile)) != 0)
     return g_strdup_printf (_("Unit %s is a %s, but this station is set up for %s: reprint it at a station "
                               "for its product."), unit->serial, unit->product,
@@ -672,7 +644,7 @@ set_status (ScUnitsPage        *self,
     }
 
   /* Translators: the unit's state as the records name it (complete, failed, …) */
-  state = g_strdup_printf (_("State: %s"), state_name (unit->state));
+  state = g_strdup_printf (_("State: %s"), sc_unit_state_to_display (unit->state));
   if (waits_to_print)
     {
       g_autofree char *hint = g_strdup_printf (_("%s. It waits to print (print pending): retry it on the Provision "
@@ -1088,7 +1060,7 @@ unit_row_new (const ScUnitRecord *unit)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), unit->serial);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), when);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row),
-                             pill_new (state_name (unit->state), state_pill_class (unit->state)));
+                             pill_new (sc_unit_state_to_display (unit->state), state_pill_class (unit->state)));
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), arrow);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
   gtk_widget_add_css_class (row, "sc-unit-row");

@@ -210,9 +210,15 @@ finish_pending_reprint (ScWindow *self)
         reprint_outcome (self, self->reprint_serial, self->reprint_kind, NULL);
       else
         {
-          g_autofree char *text = g_strdup_printf (_("Not reprinted: unit %s has no %s label that can be "
-                                                     "printed again; its page in the Units view says why."),
-                                                   self->reprint_serial, self->reprint_kind);
+          ScLabelKind kind = SC_LABEL_KIND_PRODUCT;
+          g_autofree char *text = NULL;
+
+          /* sc_window_reprint() took only a kind it knows. */
+          sc_label_kind_from_string (self->reprint_kind, &kind);
+          /* Translators: a serial, then a label ("product label") */
+          text = g_strdup_printf (_("Not reprinted: unit %s has no %s that can be printed again; its page in the "
+                                    "Units view says why."),
+                                  self->reprint_serial, sc_label_kind_to_display (kind));
           reprint_outcome (self, self->reprint_serial, self->reprint_kind, text);
         }
     }

@@ -758,7 +758,7 @@ test_step_by_step_closed (Fixture       *f,
 
   g_assert_true (sc_gui_test_wait (unit_failed_in_training, (gpointer) serial, RUN_TIMEOUT_S));
   record = find_unit_in (store_uri, serial);
-  g_assert_nonnull (strstr (record->failure, "stopped while it waited after the scan step"));
+  g_assert_nonnull (strstr (record->failure, "stopped while it waited after the “Scan” step"));
 }
 
 typedef struct
