@@ -83,6 +83,7 @@ bad_option "--pin-file missing" "cannot read the PIN file" "${good[@]}" --pin-fi
 bad_option "PIN of 5 characters" "has 5 characters" "${good[@]}" --pin-file "$work/pin-short"
 bad_option "PIN of 9 characters" "has 9 characters" "${good[@]}" --pin-file "$work/pin-long"
 bad_option "a PIN on the command line" "unexpected arguments" "${good[@]}" 123456
+bad_option "--apdu-log in a folder that does not exist" "cannot open the APDU log" "${good[@]}" --apdu-log "$work/nothing/apdu.log"
 expect_status "--help" 0 "$VIRTUAL_YUBIKEY" --help
 check "--help says the PIN comes from --pin-file and defaults to 123456" \
   bash -c "grep -q -- '--pin-file' '$work/stdout' && grep -q 'the PIN is the YubiKey default' '$work/stdout' && grep -q 123456 '$work/stdout'"
@@ -100,7 +101,7 @@ port_a=$VYK_PORT
 port_b=$((VYK_PORT + 1))
 r_a=$VYK_READER0
 r_b=$VYK_READER1
-vyk_start_card "$port_a" "$serial_a" "$work/key-a.pem" "$work/cert-a.pem" "$work/pin-a"
+vyk_start_card "$port_a" "$serial_a" "$work/key-a.pem" "$work/cert-a.pem" "$work/pin-a" --apdu-log "$work/apdu-a.log"
 vyk_start_card "$port_b" "$serial_b" "$work/key-b.pem" "$work/cert-b.pem"
 check "card a is in its reader" vyk_wait_card "$r_a"
 check "card b is in its reader" vyk_wait_card "$r_b"
@@ -182,6 +183,7 @@ printf '87654321\n%s\n' "$pin_b" | yubico-piv-tool -r "$r_b" --stdin-input -a ch
 select=00A4040005A000000308
 pa=$(pin_hex "$pin_a")
 digest=$(openssl rand -hex 32 | tr a-f A-F)
+logged_before=$(wc -l < "$work/apdu-a.log")
 apdus "$r_a" <<EOF
 $select
 0020008000
@@ -210,6 +212,25 @@ check "GET VERSION answers 5.4.3" test "$(resp 10)" = 0504039000
 check "GET SERIAL answers the serial" test "$(resp 11)" = "$(printf '%08X' "$serial_a")9000"
 expect_resp "GET DATA of an unknown object" 12 6A82
 check "GET DATA of the discovery object" test "$(resp 13)" = 7E124F0BA0000003080000100001005F2F0240009000
+tail -n +$((logged_before + 1)) "$work/apdu-a.log" > "$work/apdu-a.new"
+cat > "$work/apdu-a.want" <<EOF
+00 A4 04 00 select-piv 9000
+00 20 00 80 63C3
+00 20 00 80 9000
+00 20 00 80 9000
+00 20 00 80 6A80
+00 20 FF 80 9000
+00 20 00 80 63C3
+00 EE 00 00 6D00
+80 FD 00 00 6E00
+00 FD 00 00 9000
+00 F8 00 00 9000
+00 CB 3F FF 6A82
+00 CB 3F FF 9000
+EOF
+check "--apdu-log: one line per APDU, with its header, a SELECT's application and the status word" \
+  diff "$work/apdu-a.want" "$work/apdu-a.new"
+check "--apdu-log holds no PIN, in hex or as text" bash -c "! grep -q -i -e '$pa' -e '${pa:0:12}' -e '$pin_a' '$work/apdu-a.log'"
 
 # the certificate object comes in 61xx chunks fetched with GET RESPONSE
 { echo "$select"; echo 00CB3FFF055C035FC10A; for _ in 1 2 3 4 5 6; do echo 00C0000000; done; } | apdus "$r_a"

@@ -4,7 +4,7 @@
  *   virtual-yubikey --port N [--host 127.0.0.1] --serial NNNNNNNN
  *                   --version 5.4.3 --key KEY.pem --cert CERT.pem [--slot 9c]
  *                   [--pin-file FILE] [--retries 3] [--pid-file FILE]
- *                   [--verbose]
+ *                   [--apdu-log FILE] [--verbose]
  *
  * The card is a TCP client of vpcd, the reader driver pcscd loads from a
  * reader.conf entry "DEVICENAME /dev/null:0xPORT": vpcd listens on PORT for
@@ -45,13 +45,21 @@
  * delayed ACK here would hold the APDU for ~40 ms. VYK_NO_QUICKACK=1 in the
  * environment leaves TCP_QUICKACK off, to measure that.
  *
+ * --apdu-log FILE appends one line per command APDU the card answers, for
+ * tests that count what a program sends to a card: its four header bytes,
+ * for a SELECT the application's name (piv, mgmt, otp or other), and the
+ * status word, e.g. "00 A4 04 00 select-piv 9000" or "00 20 00 80 63C3".
+ * One write(2) per APDU on a file opened once (O_APPEND), nothing flushed
+ * or synced: the card answers no slower.
+ *
  * This is a test double for CI, which has no YubiKey. It never logs a PIN,
- * a PUK or a private key; --verbose logs each APDU's header and status
- * word, never its data.
+ * a PUK or a private key; --verbose and --apdu-log log each APDU's header
+ * and status word (and a SELECT's application), never its data.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -212,6 +220,7 @@ typedef struct
   gboolean           told_waiting;
   gboolean           quickack;
   gboolean           verbose;
+  int                apdu_log;      /* --apdu-log, or -1 */
   GMainLoop         *loop;
 } Vyk;
 
@@ -1319,6 +1328,44 @@ send_frame (Vyk          *self,
   return TRUE;
 }
 
+/* The application a SELECT names, by the AID's first bytes (public
+ * identifiers, not data worth hiding). */
+static const char *
+selected_app (const guint8 *raw,
+              gsize         len)
+{
+  Apdu apdu;
+
+  if (!apdu_parse (raw, len, &apdu) || apdu.ins != INS_SELECT)
+    return NULL;
+  if (apdu.lc >= 5 && apdu.lc <= sizeof piv_aid && memcmp (apdu.data, piv_aid, apdu.lc) == 0)
+    return "select-piv";
+  if (apdu.lc == sizeof mgmt_aid && memcmp (apdu.data, mgmt_aid, apdu.lc) == 0)
+    return "select-mgmt";
+  if (apdu.lc == sizeof otp_aid && memcmp (apdu.data, otp_aid, apdu.lc) == 0)
+    return "select-otp";
+  return "select-other";
+}
+
+/* One line of --apdu-log: the header, a SELECT's application, the status
+ * word; never the data (a VERIFY carries the PIN). */
+static void
+log_apdu (Vyk          *self,
+          const guint8 *raw,
+          gsize         len,
+          guint16       sw)
+{
+  const char *app = selected_app (raw, len);
+  char line[64];
+  int n;
+
+  n = g_snprintf (line, sizeof line, "%02X %02X %02X %02X %s%s%04X\n",
+                  raw[0], len > 1 ? raw[1] : 0, len > 2 ? raw[2] : 0, len > 3 ? raw[3] : 0,
+                  app ? app : "", app ? " " : "", sw);
+  if (write (self->apdu_log, line, n) != n)
+    say ("could not append to the APDU log: %s", g_strerror (errno));
+}
+
 static gboolean connect_cb (gpointer data);
 
 static void
@@ -1411,6 +1458,8 @@ socket_cb (int          fd,
     say ("apdu %02X %02X %02X %02X, %zu bytes -> %04X, %u bytes",
          payload[0], len > 1 ? payload[1] : 0, len > 2 ? payload[2] : 0, len > 3 ? payload[3] : 0,
          len, sw, reply->len);
+  if (self->apdu_log >= 0)
+    log_apdu (self, payload, len, sw);
   OPENSSL_cleanse (payload, len);  /* a VERIFY carries the PIN */
   g_byte_array_append (reply, (const guint8[]) { sw >> 8, sw & 0xFF }, 2);
   if (!send_frame (self, reply->data, reply->len))
@@ -1536,6 +1585,7 @@ static char  *opt_slot;
 static char  *opt_pin_file;
 static int    opt_retries = 3;
 static char  *opt_pid_file;
+static char  *opt_apdu_log;
 static gboolean opt_verbose;
 
 static const GOptionEntry entries[] = {
@@ -1549,6 +1599,7 @@ static const GOptionEntry entries[] = {
   { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pin_file, "file whose first line is the PIN (6-8 characters); without it the PIN is 123456", "FILE" },
   { "retries", 0, 0, G_OPTION_ARG_INT, &opt_retries, "PIN retries before it blocks, 1-15 (default 3)", "N" },
   { "pid-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pid_file, "write the process id to FILE, removed at exit", "FILE" },
+  { "apdu-log", 0, 0, G_OPTION_ARG_FILENAME, &opt_apdu_log, "append one line per APDU to FILE: its header, a SELECT's application and the status word (never its data)", "FILE" },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, "log each APDU's header and status word (never its data)", NULL },
   { NULL },
 };
@@ -1565,6 +1616,9 @@ static const char description[] =
   "\n"
   "Signals: SIGUSR1 removes the card, SIGUSR2 inserts it again, SIGTERM exits. Retry\n"
   "counters survive removal.\n"
+  "\n"
+  "--apdu-log FILE appends a line per APDU, e.g. \"00 A4 04 00 select-piv 9000\" or\n"
+  "\"00 20 00 80 63C3\": the header, a SELECT's application, the status word; never data.\n"
   "\n"
   "Environment: VYK_NO_QUICKACK=1 leaves TCP_QUICKACK off (to measure its effect).\n"
   "\n"
@@ -1583,7 +1637,7 @@ main (int   argc,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError)         error = NULL;
-  Vyk                       self = { .fd = -1 };
+  Vyk                       self = { .fd = -1, .apdu_log = -1 };
   Card                     *card = &self.card;
   guint64                   value;
   int                       status = 0;
@@ -1634,6 +1688,16 @@ main (int   argc,
   card_add_standard_objects (card);
   if (!resolve (&self, opt_host ? opt_host : "127.0.0.1", opt_port))
     goto out;
+  if (opt_apdu_log != NULL)
+    {
+      self.apdu_log = open (opt_apdu_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+      if (self.apdu_log < 0)
+        {
+          say ("cannot open the APDU log %s: %s. Give --apdu-log a file in a folder that exists and "
+               "can be written.", opt_apdu_log, g_strerror (errno));
+          goto out;
+        }
+    }
 
   status = EXIT_RUNTIME;
   if (opt_pid_file != NULL)
@@ -1683,6 +1747,8 @@ out:
   g_array_free (card->objects, TRUE);
   g_byte_array_free (card->chain, TRUE);
   g_clear_pointer (&self.loop, g_main_loop_unref);
+  if (self.apdu_log >= 0)
+    close (self.apdu_log);
   g_free (self.addr_text);
   g_free (opt_host);
   g_free (opt_serial);
@@ -1692,5 +1758,6 @@ out:
   g_free (opt_slot);
   g_free (opt_pin_file);
   g_free (opt_pid_file);
+  g_free (opt_apdu_log);
   return status;
 }
