@@ -10,6 +10,14 @@
  *                           in its name, send the APDUs read from stdin (hex,
  *                           one per line; spaces and #-comments ignored) in
  *                           one transaction, print each response in hex
+ *   session TEXT            like apdu, but a session held open between the
+ *                           APDUs, as a program using the card holds one:
+ *                           each APDU in its own transaction, its response
+ *                           printed (and flushed) as soon as it comes, a
+ *                           failure as a line "error: …"; the card is left
+ *                           as it is at the end (no reset)
+ *   session-exclusive TEXT  the same, holding the card exclusively (as gpg's
+ *                           scdaemon does): nobody else may connect to it
  *
  * The waits poll every 20 ms until --timeout (default 10000 ms), then fail
  * with a message that lists what pcscd has; --while-alive PID gives up as
@@ -270,41 +278,15 @@ parse_hex_line (const char *line,
   return bytes;
 }
 
+/* Reads APDUs from stdin until its end, sending each in one transaction
+ * (session) or all in one (not session). Returns the exit status. */
 static int
-do_apdu (const char *text)
+send_apdus (SCARDHANDLE card,
+            gboolean    session)
 {
-  Pcsc         p = { 0 };
-  SCARDHANDLE  card;
-  DWORD        protocol;
-  const char  *reader = NULL;
-  char         line[8192];
-  int          status = 0;
-  LONG         rc;
-
-  if (!pcsc_refresh (&p))
-    {
-      fprintf (stderr, PROG ": %s.\n", p.why);
-      return 1;
-    }
-  for (const char *r = p.readers; *r && reader == NULL; r += strlen (r) + 1)
-    if (strstr (r, text) != NULL)
-      reader = r;
-  if (reader == NULL)
-    {
-      fprintf (stderr, PROG ": no reader named like '%s'. pcscd has:\n", text);
-      describe (&p, stderr);
-      pcsc_drop (&p);
-      return 1;
-    }
-  rc = SCardConnect (p.ctx, reader, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1, &card, &protocol);
-  if (rc == SCARD_S_SUCCESS)
-    rc = SCardBeginTransaction (card);
-  if (rc != SCARD_S_SUCCESS)
-    {
-      fprintf (stderr, PROG ": cannot connect to the card in '%s': %s.\n", reader, pcsc_stringify_error (rc));
-      pcsc_drop (&p);
-      return 1;
-    }
+  char line[8192];
+  int  status = 0;
+  LONG rc;
 
   while (fgets (line, sizeof line, stdin) != NULL)
     {
@@ -325,9 +307,19 @@ do_apdu (const char *text)
           g_byte_array_free (apdu, TRUE);
           continue;
         }
-      rc = SCardTransmit (card, SCARD_PCI_T1, apdu->data, apdu->len, NULL, resp, &resp_len);
+      rc = session ? SCardBeginTransaction (card) : SCARD_S_SUCCESS;
+      if (rc == SCARD_S_SUCCESS)
+        rc = SCardTransmit (card, SCARD_PCI_T1, apdu->data, apdu->len, NULL, resp, &resp_len);
+      if (session)
+        SCardEndTransaction (card, SCARD_LEAVE_CARD);
       memset (apdu->data, 0, apdu->len);
       g_byte_array_free (apdu, TRUE);
+      if (rc != SCARD_S_SUCCESS && session)
+        {
+          printf ("error: %s\n", pcsc_stringify_error (rc));
+          status = 1;
+          continue;
+        }
       if (rc != SCARD_S_SUCCESS)
         {
           fprintf (stderr, PROG ": SCardTransmit failed: %s.\n", pcsc_stringify_error (rc));
@@ -339,8 +331,54 @@ do_apdu (const char *text)
       printf ("\n");
     }
   memset (line, 0, sizeof line);
-  SCardEndTransaction (card, SCARD_LEAVE_CARD);
-  SCardDisconnect (card, SCARD_RESET_CARD);
+  return status;
+}
+
+static int
+do_apdu (const char *text,
+         gboolean    session,
+         DWORD       share)
+{
+  Pcsc         p = { 0 };
+  SCARDHANDLE  card;
+  DWORD        protocol;
+  const char  *reader = NULL;
+  int          status;
+  LONG         rc;
+
+  if (!pcsc_refresh (&p))
+    {
+      fprintf (stderr, PROG ": %s.\n", p.why);
+      return 1;
+    }
+  for (const char *r = p.readers; *r && reader == NULL; r += strlen (r) + 1)
+    if (strstr (r, text) != NULL)
+      reader = r;
+  if (reader == NULL)
+    {
+      fprintf (stderr, PROG ": no reader named like '%s'. pcscd has:\n", text);
+      describe (&p, stderr);
+      pcsc_drop (&p);
+      return 1;
+    }
+  rc = SCardConnect (p.ctx, reader, share, SCARD_PROTOCOL_T1, &card, &protocol);
+  if (rc == SCARD_S_SUCCESS && !session)
+    rc = SCardBeginTransaction (card);
+  if (rc != SCARD_S_SUCCESS)
+    {
+      fprintf (stderr, PROG ": cannot connect to the card in '%s': %s.\n", reader, pcsc_stringify_error (rc));
+      pcsc_drop (&p);
+      return 1;
+    }
+
+  status = send_apdus (card, session);
+  if (session)
+    SCardDisconnect (card, SCARD_LEAVE_CARD);
+  else
+    {
+      SCardEndTransaction (card, SCARD_LEAVE_CARD);
+      SCardDisconnect (card, SCARD_RESET_CARD);
+    }
   pcsc_drop (&p);
   return status;
 }
@@ -354,7 +392,9 @@ usage (void)
            "  wait-readers TEXT N  wait for N readers with TEXT in their name\n"
            "  wait-card TEXT       wait for a card in a reader with TEXT in its name\n"
            "  wait-empty TEXT      wait until no such reader holds a card\n"
-           "  apdu TEXT            send the hex APDUs on stdin, print the responses\n");
+           "  apdu TEXT            send the hex APDUs on stdin, print the responses\n"
+           "  session TEXT         the same in a session held open, one transaction per APDU\n"
+           "  session-exclusive TEXT  the same, holding the card exclusively\n");
   return 2;
 }
 
@@ -395,6 +435,10 @@ main (int   argc,
   if (strcmp (argv[i], "wait-empty") == 0 && argc == i + 2)
     return do_wait (WAIT_EMPTY, argv[i + 1], 0);
   if (strcmp (argv[i], "apdu") == 0 && argc == i + 2)
-    return do_apdu (argv[i + 1]);
+    return do_apdu (argv[i + 1], FALSE, SCARD_SHARE_SHARED);
+  if (strcmp (argv[i], "session") == 0 && argc == i + 2)
+    return do_apdu (argv[i + 1], TRUE, SCARD_SHARE_SHARED);
+  if (strcmp (argv[i], "session-exclusive") == 0 && argc == i + 2)
+    return do_apdu (argv[i + 1], TRUE, SCARD_SHARE_EXCLUSIVE);
   return usage ();
 }
