@@ -16,7 +16,22 @@
  * APDU so libykpiv never keeps a copy of the PIN (it would replay that copy
  * by itself after another program resets the card). A token that goes away
  * drops the session and the PIN; when it comes back it must be unlocked
- * again. Cards that are not ours are released without a reset.
+ * again.
+ *
+ * Finding the token asks each card for its serial, and that means selecting
+ * the PIV application, which un-verifies the PIN of whoever else is using
+ * that card (another console's DAK, yubico-piv-tool, ykcs11). So a card
+ * that is not ours is asked once per insertion and then remembered, per
+ * reader, by what identifies that insertion without talking to the card:
+ * pcsc-lite's card-event counter for the reader (the upper 16 bits of
+ * dwEventState, which 1.9.9 steps on every insertion and removal and starts
+ * again when pcscd starts), the ATR, and where the reader driver reports it
+ * (libccid) the USB bus and address of the reader, which a YubiKey pulled
+ * out and another plugged in take anew even when pcsc-lite gives the new
+ * reader the old one's name. Status polls while our token is absent then
+ * cost the other cards nothing. The memory goes with our PC/SC context (a
+ * pcscd restart counts readers from scratch) and a reader's entry goes with
+ * the reader. Cards that are not ours are released without a reset.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -29,6 +44,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <PCSC/winscard.h>
+#include <PCSC/reader.h>
 #include <ykpiv.h>
 
 #include "sc-crypto-private.h"
@@ -51,6 +67,7 @@ struct _ScYubikeySigner
 
   SCARDCONTEXT     context;        /* our own PC/SC connection: libykpiv */
   gboolean         context_valid;  /* only ever gets the card handle */
+  GHashTable      *strangers;      /* reader name → Stranger, for this context */
   SCARDHANDLE      card;
   ykpiv_state     *state;
   gboolean         connected;
@@ -59,6 +76,17 @@ struct _ScYubikeySigner
   int              pin_retries;    /* last known, -1 before the first look */
   ScSecret        *pin;            /* between unlock and lock or loss */
 };
+
+/* One insertion of a card that is not ours (not a PIV card, or another
+ * serial), as pcsc-lite describes it without a word to the card. */
+typedef struct
+{
+  guint16  events;                 /* the reader's card-event counter */
+  guint8   atr[MAX_ATR_SIZE];
+  gsize    atr_len;
+  gboolean has_channel;            /* the driver reports SCARD_ATTR_CHANNEL_ID */
+  guint32  channel;
+} Stranger;
 
 static void signer_iface_init (ScSignerInterface *iface);
 
@@ -109,7 +137,8 @@ static const ykpiv_allocator wiping_allocator = {
 
 /* Drops the session and the PIN. Called with the mutex held. The card is
  * left as it is (never reset: another program may be using its own session
- * on another slot). */
+ * on another slot). The PC/SC context stays, and with it what is known of
+ * the other cards. */
 static void
 drop_session (ScYubikeySigner *self)
 {
@@ -123,14 +152,24 @@ drop_session (ScYubikeySigner *self)
       SCardDisconnect (self->card, SCARD_LEAVE_CARD);
       self->card = 0;
     }
+  self->connected = FALSE;
+  g_clear_pointer (&self->reader, g_free);
+  g_clear_pointer (&self->pin, sc_secret_unref);
+}
+
+/* Drops the session and the PC/SC context, for a pcscd that went away or
+ * restarted: its readers and their event counters start again, so what was
+ * known of the cards in them is forgotten too. Called with the mutex held. */
+static void
+drop_context (ScYubikeySigner *self)
+{
+  drop_session (self);
   if (self->context_valid)
     {
       SCardReleaseContext (self->context);
       self->context_valid = FALSE;
     }
-  self->connected = FALSE;
-  g_clear_pointer (&self->reader, g_free);
-  g_clear_pointer (&self->pin, sc_secret_unref);
+  g_hash_table_remove_all (self->strangers);
 }
 
 static void
@@ -138,7 +177,8 @@ sc_yubikey_signer_finalize (GObject *object)
 {
   ScYubikeySigner *self = SC_YUBIKEY_SIGNER (object);
 
-  drop_session (self);
+  drop_context (self);
+  g_clear_pointer (&self->strangers, g_hash_table_unref);
   g_clear_pointer (&self->chain, sc_certs_free);
   g_free (self->firmware);
   g_mutex_clear (&self->mutex);
@@ -157,6 +197,7 @@ sc_yubikey_signer_init (ScYubikeySigner *self)
 {
   g_mutex_init (&self->mutex);
   self->pin_retries = -1;
+  self->strangers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 static void
@@ -238,29 +279,127 @@ check_token_dak (ScYubikeySigner  *self,
   return TRUE;
 }
 
+/* The card-event counter and the ATR of one reader, asked of pcscd (the
+ * card hears nothing). FALSE when the reader holds no card. */
+static gboolean
+read_reader_state (ScYubikeySigner   *self,
+                   const char        *reader,
+                   SCARD_READERSTATE *st)
+{
+  LONG rc;
+
+  memset (st, 0, sizeof *st);
+  st->szReader = reader;
+  st->dwCurrentState = SCARD_STATE_UNAWARE;
+  rc = SCardGetStatusChange (self->context, 0, st, 1);
+  return (rc == SCARD_S_SUCCESS || rc == SCARD_E_TIMEOUT) && (st->dwEventState & SCARD_STATE_PRESENT) != 0;
+}
+
+/* The USB bus and address of the reader a handle is on, which libccid
+ * reports (SCARD_ATTR_CHANNEL_ID); vpcd and serial readers do not. */
+static gboolean
+read_channel (SCARDHANDLE  handle,
+              guint32     *channel)
+{
+  guint8 value[8];
+  DWORD len = sizeof value;
+
+  if (SCardGetAttrib (handle, SCARD_ATTR_CHANNEL_ID, value, &len) != SCARD_S_SUCCESS || len != sizeof *channel)
+    return FALSE;
+  memcpy (channel, value, sizeof *channel);
+  return TRUE;
+}
+
+static void
+stranger_set (Stranger                *stranger,
+              const SCARD_READERSTATE *st)
+{
+  stranger->events = (guint16) (st->dwEventState >> 16);
+  stranger->atr_len = MIN ((gsize) st->cbAtr, sizeof stranger->atr);
+  memcpy (stranger->atr, st->rgbAtr, stranger->atr_len);
+}
+
+/* Whether the card in a reader was found not to be ours in this same
+ * insertion: the same event counter and ATR, and where the entry has one,
+ * the same USB address, read over a direct connection to the reader that
+ * involves no card. A reader another program holds exclusively cannot be
+ * looked at (nor could its card be asked): it stays as it was and sets
+ * *busy. An entry that no longer matches is forgotten. */
+static gboolean
+known_stranger (ScYubikeySigner         *self,
+                const SCARD_READERSTATE *st,
+                gboolean                *busy)
+{
+  Stranger *known = g_hash_table_lookup (self->strangers, st->szReader);
+  Stranger now = { 0 };
+  SCARDHANDLE handle = 0;
+  DWORD protocol = 0;
+  LONG rc;
+
+  if (known == NULL)
+    return FALSE;
+  stranger_set (&now, st);
+  if (now.events != known->events || now.atr_len != known->atr_len ||
+      memcmp (now.atr, known->atr, now.atr_len) != 0)
+    goto forget;
+  if (!known->has_channel)
+    return TRUE;
+
+  rc = SCardConnect (self->context, st->szReader, SCARD_SHARE_DIRECT, 0, &handle, &protocol);
+  if (rc == SCARD_E_SHARING_VIOLATION)
+    {
+      *busy = TRUE;
+      return TRUE;
+    }
+  if (rc != SCARD_S_SUCCESS)
+    goto forget;
+  now.has_channel = read_channel (handle, &now.channel);
+  SCardDisconnect (handle, SCARD_LEAVE_CARD);
+  if (now.has_channel && now.channel == known->channel)
+    return TRUE;
+
+forget:
+  g_hash_table_remove (self->strangers, st->szReader);
+  return FALSE;
+}
+
+typedef enum
+{
+  PROBE_OURS,      /* the YubiKey with our serial */
+  PROBE_STRANGER,  /* it answered, and it is not ours */
+  PROBE_UNKNOWN,   /* it could not be asked (busy, gone, a PC/SC error) */
+} Probe;
+
 /* Looks at the card in one reader: a fresh libykpiv state on our own PC/SC
  * handle (libykpiv caches a card's serial in its state, so states are never
- * shared between cards). Returns the state when the card is the YubiKey
- * with our serial; otherwise releases the card without resetting it. */
-static ykpiv_state *
+ * shared between cards). When the card is the YubiKey with our serial,
+ * returns PROBE_OURS with the state and the handle. Otherwise releases the
+ * card without resetting it; when the card answered for itself, returns
+ * PROBE_STRANGER with *stranger naming this insertion, its event counter
+ * read while our handle shows the card never left. */
+static Probe
 probe_reader (ScYubikeySigner  *self,
               const char       *reader,
+              ykpiv_state     **state_out,
               SCARDHANDLE      *card_out,
+              Stranger         *stranger,
               gboolean         *busy)
 {
   ykpiv_state *state = NULL;
   SCARDHANDLE card = 0;
+  SCARD_READERSTATE st;
   DWORD protocol = 0;
   guint32 serial = 0;
   int tries = -1;
-  ykpiv_rc selected = YKPIV_GENERIC_ERROR;
+  ykpiv_rc selected = YKPIV_PCSC_ERROR, got_serial = YKPIV_GENERIC_ERROR;
+  Probe probe = PROBE_UNKNOWN;
   LONG rc;
 
   rc = SCardConnect (self->context, reader, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1, &card, &protocol);
   if (rc == SCARD_E_SHARING_VIOLATION)
     *busy = TRUE;
   if (rc != SCARD_S_SUCCESS)
-    return NULL;
+    return PROBE_UNKNOWN;
 
   /* Asking for the tries left selects the PIV application (libykpiv then
    * reads its version and serial); a card without PIV fails here. */
@@ -269,46 +408,50 @@ probe_reader (ScYubikeySigner  *self,
   if (state != NULL &&
       ykpiv_connect_with_external_card (state, (uintptr_t) self->context, (uintptr_t) card) == YKPIV_OK)
     selected = ykpiv_get_pin_retries (state, &tries);
-  if (state == NULL || selected != YKPIV_OK ||
-      ykpiv_get_serial (state, &serial) != YKPIV_OK ||
-      serial != self->serial)
+  if (selected == YKPIV_OK)
+    got_serial = ykpiv_get_serial (state, &serial);
+  if (got_serial == YKPIV_OK && serial == self->serial)
     {
-      if (state != NULL)
-        ykpiv_done_with_external_card (state);
-      SCardDisconnect (card, SCARD_LEAVE_CARD);
-      return NULL;
+      *state_out = state;
+      *card_out = card;
+      return PROBE_OURS;
     }
-  *card_out = card;
-  return state;
+
+  if (selected != YKPIV_PCSC_ERROR && got_serial != YKPIV_PCSC_ERROR &&
+      read_reader_state (self, reader, &st))
+    {
+      char name[MAX_READERNAME];
+      guint8 atr[MAX_ATR_SIZE];
+      DWORD name_len = sizeof name, atr_len = sizeof atr, card_state = 0;
+
+      /* Still the same insertion if our handle survived it. */
+      rc = SCardStatus (card, name, &name_len, &card_state, &protocol, atr, &atr_len);
+      if (rc == SCARD_S_SUCCESS || rc == SCARD_W_RESET_CARD)
+        {
+          stranger_set (stranger, &st);
+          stranger->has_channel = read_channel (card, &stranger->channel);
+          probe = PROBE_STRANGER;
+        }
+    }
+  if (state != NULL)
+    ykpiv_done_with_external_card (state);
+  SCardDisconnect (card, SCARD_LEAVE_CARD);
+  return probe;
 }
 
-/* Finds the token by serial among the readers and opens a session on it.
- * Called with the mutex held. */
-static gboolean
-ensure_connected (ScYubikeySigner  *self,
-                  GError          **error)
+/* The readers, and each one's state as pcscd knows it (the cards hear
+ * nothing). */
+static LONG
+list_readers (ScYubikeySigner    *self,
+              char              **readers_out,
+              SCARD_READERSTATE **states_out,
+              gsize              *n_out)
 {
   g_autofree char *readers = NULL;
+  g_autofree SCARD_READERSTATE *states = NULL;
   DWORD len = 0;
-  gboolean busy = FALSE;
+  gsize n = 0;
   LONG rc;
-
-  if (self->connected)
-    return TRUE;
-
-  if (!self->context_valid)
-    {
-      rc = SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &self->context);
-      if (rc != SCARD_S_SUCCESS)
-        {
-          g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
-                       _("The DAK YubiKey %u cannot be reached: the smart-card service is not running (%s). "
-                         "Start pcscd, then plug in the token"),
-                       self->serial, pcsc_stringify_error (rc));
-          return FALSE;
-        }
-      self->context_valid = TRUE;
-    }
 
   rc = SCardListReaders (self->context, NULL, NULL, &len);
   if (rc == SCARD_S_SUCCESS && len > 0)
@@ -317,10 +460,83 @@ ensure_connected (ScYubikeySigner  *self,
       rc = SCardListReaders (self->context, NULL, readers, &len);
     }
   if (rc != SCARD_S_SUCCESS)
+    return rc;
+  if (readers == NULL || readers[0] == '\0')
+    return SCARD_E_NO_READERS_AVAILABLE;
+
+  for (const char *name = readers; name < readers + len && *name != '\0'; name += strlen (name) + 1)
+    n++;
+  states = g_new0 (SCARD_READERSTATE, n);
+  n = 0;
+  for (const char *name = readers; name < readers + len && *name != '\0'; name += strlen (name) + 1)
+    {
+      states[n].szReader = name;
+      states[n].dwCurrentState = SCARD_STATE_UNAWARE;
+      n++;
+    }
+  rc = SCardGetStatusChange (self->context, 0, states, n);
+  if (rc != SCARD_S_SUCCESS && rc != SCARD_E_TIMEOUT)
+    return rc;
+  *readers_out = g_steal_pointer (&readers);
+  *states_out = g_steal_pointer (&states);
+  *n_out = n;
+  return SCARD_S_SUCCESS;
+}
+
+/* Finds the token by serial among the readers and opens a session on it.
+ * Cards known not to be ours are skipped unasked. Called with the mutex
+ * held. */
+static gboolean
+ensure_connected (ScYubikeySigner  *self,
+                  GError          **error)
+{
+  g_autofree char *readers = NULL;
+  g_autofree SCARD_READERSTATE *states = NULL;
+  GHashTableIter iter;
+  const char *known;
+  gsize n = 0;
+  gboolean busy = FALSE;
+  LONG rc;
+
+  if (self->connected)
+    return TRUE;
+
+  for (;;)
+    {
+      gboolean fresh = !self->context_valid;
+
+      if (fresh)
+        {
+          rc = SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &self->context);
+          if (rc != SCARD_S_SUCCESS)
+            {
+              g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
+                           _("The DAK YubiKey %u cannot be reached: the smart-card service is not running (%s). "
+                             "Start pcscd, then plug in the token"),
+                           self->serial, pcsc_stringify_error (rc));
+              return FALSE;
+            }
+          self->context_valid = TRUE;
+        }
+      rc = list_readers (self, &readers, &states, &n);
+      if (rc == SCARD_S_SUCCESS || rc == SCARD_E_NO_READERS_AVAILABLE || fresh)
+        break;
+      /* A context from before a pcscd restart stops working: one fresh
+       * context is tried before anything is said. */
+      drop_context (self);
+    }
+
+  if (rc != SCARD_S_SUCCESS)
     {
       gboolean none = rc == SCARD_E_NO_READERS_AVAILABLE;
 
-      drop_session (self);
+      if (none)
+        {
+          drop_session (self);
+          g_hash_table_remove_all (self->strangers);
+        }
+      else
+        drop_context (self);
       g_set_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST,
                    none ? _("The DAK YubiKey %u is not plugged in: no smart-card reader is present. Plug in "
                             "the token")
@@ -329,14 +545,40 @@ ensure_connected (ScYubikeySigner  *self,
       return FALSE;
     }
 
-  for (const char *name = readers; name < readers + len && *name != '\0'; name += strlen (name) + 1)
+  /* A reader that went away takes what was known of its card with it. */
+  g_hash_table_iter_init (&iter, self->strangers);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &known, NULL))
     {
-      SCARDHANDLE card = 0;
-      ykpiv_state *state = probe_reader (self, name, &card, &busy);
-      char version[32] = "";
+      gboolean listed = FALSE;
 
-      if (state == NULL)
+      for (gsize i = 0; i < n && !listed; i++)
+        listed = strcmp (states[i].szReader, known) == 0;
+      if (!listed)
+        g_hash_table_iter_remove (&iter);
+    }
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const char *name = states[i].szReader;
+      ykpiv_state *state = NULL;
+      SCARDHANDLE card = 0;
+      Stranger stranger = { 0 };
+      char version[32] = "";
+      Probe probe;
+
+      if (!(states[i].dwEventState & SCARD_STATE_PRESENT))
+        {
+          g_hash_table_remove (self->strangers, name);
+          continue;
+        }
+      if (known_stranger (self, &states[i], &busy))
         continue;
+      probe = probe_reader (self, name, &state, &card, &stranger, &busy);
+      if (probe == PROBE_STRANGER)
+        g_hash_table_replace (self->strangers, g_strdup (name), g_memdup2 (&stranger, sizeof stranger));
+      if (probe != PROBE_OURS)
+        continue;
+
       if (!check_token_dak (self, state, error))
         {
           ykpiv_done_with_external_card (state);

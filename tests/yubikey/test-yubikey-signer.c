@@ -7,10 +7,18 @@
  *   SC_YK_CARD_PID     card A's process (SIGUSR1 pulls it out, SIGUSR2 back)
  *   SC_YK_PIN_FILE     card A's PIN
  *   SC_YK_OTHER_SERIAL card B: a DAK of another product (DeviceTypeId)
- *   VYK_PCSC           the harness's PC/SC client, to wait for pcscd
+ *   SC_YK_OTHER_READER, SC_YK_OTHER_CARD_PID, SC_YK_OTHER_APDU_LOG
+ *                      card B's reader, process, and the log of every APDU
+ *                      it answers (one line each)
+ *   SC_YK_HARNESS_PID, SC_YK_RESTARTS
+ *                      SIGUSR1 to the harness restarts pcscd; the file
+ *                      counts the restarts done
+ *   VYK_PCSC           the harness's PC/SC client, to wait for pcscd and to
+ *                      hold a session on card B
  *
  * The tests run in order and share card A: the PIN tests come last, as
- * they end with its PIN blocked.
+ * they end with its PIN blocked. The other-card tests (a suite of their
+ * own, which GTest runs after these) send card A no PIN.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -96,9 +104,10 @@ issue_one (ScDak       *dak,
 }
 
 static void
-wait_card (const char *what)
+wait_reader (const char *what,
+             const char *reader)
 {
-  const char *argv[] = { g_getenv ("VYK_PCSC"), "--timeout", "15000", what, g_getenv ("SC_YK_READER"), NULL };
+  const char *argv[] = { g_getenv ("VYK_PCSC"), "--timeout", "15000", what, reader, NULL };
   g_autoptr(GError) error = NULL;
   int status = -1;
 
@@ -113,7 +122,7 @@ static void
 card_signal (int sig)
 {
   g_assert_cmpint (kill ((pid_t) env_serial ("SC_YK_CARD_PID"), sig), ==, 0);
-  wait_card (sig == SIGUSR1 ? "wait-empty" : "wait-card");
+  wait_reader (sig == SIGUSR1 ? "wait-empty" : "wait-card", g_getenv ("SC_YK_READER"));
 }
 
 static ScSignerStatus *
@@ -373,6 +382,326 @@ test_token_lost (void)
   }
 }
 
+/* --- other people's cards ---------------------------------------------------
+ *
+ * Card B holds another product's DAK, as a second console on the same PC
+ * would use it. Finding our token asks each card for its serial, which
+ * selects PIV and so un-verifies whoever is using that card; card B logs
+ * each APDU it answers (virtual-yubikey --apdu-log), so these tests count
+ * what our signer sends it. */
+
+typedef struct
+{
+  guint apdus;
+  guint selects;   /* SELECTs of the PIV application: one per look at the card */
+} Apdus;
+
+static Apdus
+other_apdus (void)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  Apdus n = { 0, 0 };
+
+  g_assert_true (g_file_get_contents (g_getenv ("SC_YK_OTHER_APDU_LOG"), &text, NULL, &error));
+  g_assert_no_error (error);
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '\0')
+      {
+        n.apdus++;
+        if (strstr (lines[i], " A4 04 00 select-piv ") != NULL)
+          n.selects++;
+      }
+  return n;
+}
+
+static void
+other_signal (int sig)
+{
+  g_assert_cmpint (kill ((pid_t) env_serial ("SC_YK_OTHER_CARD_PID"), sig), ==, 0);
+  wait_reader (sig == SIGUSR1 ? "wait-empty" : "wait-card", g_getenv ("SC_YK_OTHER_READER"));
+}
+
+/* What a station does while its token is out: the status panel polls, and
+ * someone tries the PIN and a unit. Each must say the token is not there. */
+static void
+look_for_absent_token (ScSigner *signer,
+                       ScDak    *dak,
+                       int       polls)
+{
+  g_autoptr(ScSecret) pin = right_pin ();
+
+  for (int i = 0; i < polls; i++)
+    {
+      g_autoptr(ScSignerStatus) st = sc_signer_get_status (signer);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (st->present);
+      if (i % 5 == 0)
+        {
+          g_assert_false (sc_signer_unlock (signer, pin, NULL, &error));
+          g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST);
+          g_assert_nonnull (strstr (error->message, "not plugged in"));
+          g_clear_error (&error);
+          g_assert_false (issue_one (dak, "YKABSENT0000001", &error));
+          g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST);
+        }
+    }
+}
+
+static ScSigner *
+open_absent_signer (ScDak **dak)
+{
+  g_autoptr(GError) error = NULL;
+  ScSigner *signer = sc_yubikey_signer_new (serial_a, SC_YUBIKEY_DEFAULT_SLOT, chain_path, &error);
+
+  g_assert_no_error (error);
+  *dak = sc_dak_new (profile, signer, &error);
+  g_assert_no_error (error);
+  return signer;
+}
+
+/* With our token out, card B is asked for its serial once per insertion:
+ * the first look, then nothing however often the station polls, unlocks
+ * or signs; pulled out and put back, it is asked exactly once more. Our
+ * token, when it comes back, is found. */
+static void
+test_other_card_asked_once (void)
+{
+  g_autoptr(ScSigner) signer = NULL;
+  g_autoptr(ScDak) dak = NULL;
+  g_autoptr(ScSignerStatus) st = NULL;
+  Apdus start, opened, polled, reinserted, again;
+
+  card_signal (SIGUSR1);
+  start = other_apdus ();
+  signer = open_absent_signer (&dak);
+  opened = other_apdus ();
+  g_test_message ("the first look at card B: %u APDUs, %u SELECT of PIV", opened.apdus - start.apdus,
+                  opened.selects - start.selects);
+  g_assert_cmpuint (opened.selects - start.selects, ==, 1);
+  g_assert_cmpuint (opened.apdus - start.apdus, >=, 2);
+
+  look_for_absent_token (signer, dak, 30);
+  polled = other_apdus ();
+  g_assert_cmpuint (polled.apdus, ==, opened.apdus);
+
+  other_signal (SIGUSR1);
+  other_signal (SIGUSR2);
+  reinserted = other_apdus ();
+  g_assert_cmpuint (reinserted.apdus, ==, polled.apdus);   /* insertion alone sends nothing */
+  look_for_absent_token (signer, dak, 10);
+  again = other_apdus ();
+  g_assert_cmpuint (again.selects - reinserted.selects, ==, 1);
+  g_assert_cmpuint (again.apdus - reinserted.apdus, ==, opened.apdus - start.apdus);
+
+  card_signal (SIGUSR2);
+  st = sc_signer_get_status (signer);
+  g_assert_true (st->present);
+  g_assert_cmpstr (st->reader, ==, g_getenv ("SC_YK_READER"));
+  g_assert_cmpuint (other_apdus ().apdus, ==, again.apdus);
+}
+
+/* A session of another program on card B, held open between its
+ * commands: hex APDUs in, responses out (vyk-pcsc session). */
+typedef struct
+{
+  GSubprocess      *process;
+  GOutputStream    *in;
+  GDataInputStream *out;
+} Session;
+
+static void
+session_open (Session    *session,
+              const char *reader,
+              gboolean    exclusive)
+{
+  g_autoptr(GError) error = NULL;
+
+  session->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                                       g_getenv ("VYK_PCSC"), exclusive ? "session-exclusive" : "session",
+                                       reader, NULL);
+  g_assert_no_error (error);
+  session->in = g_subprocess_get_stdin_pipe (session->process);
+  session->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (session->process));
+}
+
+/* Sends one APDU; returns the status word the card answered. */
+static char *
+session_send (Session    *session,
+              const char *hex)
+{
+  g_autofree char *line = g_strconcat (hex, "\n", NULL);
+  g_autoptr(GError) error = NULL;
+  char *reply;
+  gsize len = 0;
+
+  g_assert_true (g_output_stream_write_all (session->in, line, strlen (line), NULL, NULL, &error));
+  g_assert_no_error (error);
+  reply = g_data_input_stream_read_line (session->out, &len, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (reply);
+  g_assert_cmpuint (len, >=, 4);
+  memmove (reply, reply + len - 4, 5);
+  return reply;
+}
+
+static void
+session_close (Session *session)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_output_stream_close (session->in, NULL, &error));
+  g_assert_true (g_subprocess_wait_check (session->process, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_object (&session->out);
+  g_clear_object (&session->process);
+}
+
+#define SELECT_PIV   "00A4040005A000000308"
+#define EMPTY_VERIFY "00200080"
+/* card B runs with the YubiKey default PIN 123456 (yk-fixture.sh) */
+#define VERIFY_B_PIN "0020008008313233343536FFFF"
+
+/* The harm itself: another program has verified card B's PIN in its own
+ * session; our station, its token out, polls and tries the PIN, and card
+ * B is still verified afterwards. */
+static void
+test_other_card_stays_verified (void)
+{
+  g_autoptr(ScSigner) signer = NULL;
+  g_autoptr(ScDak) dak = NULL;
+  Session session = { 0 };
+  g_autofree char *sw1 = NULL, *sw2 = NULL, *sw3 = NULL, *sw4 = NULL;
+  Apdus opened;
+
+  card_signal (SIGUSR1);
+  signer = open_absent_signer (&dak);
+  opened = other_apdus ();
+
+  session_open (&session, g_getenv ("SC_YK_OTHER_READER"), FALSE);
+  sw1 = session_send (&session, SELECT_PIV);
+  g_assert_cmpstr (sw1, ==, "9000");
+  sw2 = session_send (&session, VERIFY_B_PIN);
+  g_assert_cmpstr (sw2, ==, "9000");
+  sw3 = session_send (&session, EMPTY_VERIFY);
+  g_assert_cmpstr (sw3, ==, "9000");   /* verified */
+
+  look_for_absent_token (signer, dak, 20);
+  sw4 = session_send (&session, EMPTY_VERIFY);
+  g_assert_cmpstr (sw4, ==, "9000");   /* still verified; 63C3 had our polls un-verified it */
+  g_assert_cmpuint (other_apdus ().apdus, ==, opened.apdus + 4);   /* the session's four, none of ours */
+  session_close (&session);
+  card_signal (SIGUSR2);
+}
+
+/* A card another program holds exclusively cannot be asked, so it is not
+ * taken for a stranger: the station says the token may be held that way,
+ * and once the card is let go it is asked, once. */
+static void
+test_other_card_held_exclusively (void)
+{
+  g_autoptr(ScSigner) signer = NULL;
+  g_autoptr(ScDak) dak = NULL;
+  g_autoptr(ScSecret) pin = right_pin ();
+  g_autoptr(GError) error = NULL;
+  Session session = { 0 };
+  g_autofree char *sw = NULL;
+  Apdus held, released;
+
+  card_signal (SIGUSR1);
+  session_open (&session, g_getenv ("SC_YK_OTHER_READER"), TRUE);
+  sw = session_send (&session, SELECT_PIV);
+  g_assert_cmpstr (sw, ==, "9000");
+  held = other_apdus ();
+
+  signer = open_absent_signer (&dak);
+  for (int i = 0; i < 3; i++)
+    {
+      g_assert_false (sc_signer_unlock (signer, pin, NULL, &error));
+      g_assert_error (error, SC_DAK_ERROR, SC_DAK_ERROR_TOKEN_LOST);
+      g_assert_nonnull (strstr (error->message, "exclusively"));
+      g_clear_error (&error);
+    }
+  g_assert_cmpuint (other_apdus ().apdus, ==, held.apdus);
+  session_close (&session);
+
+  released = other_apdus ();
+  look_for_absent_token (signer, dak, 10);
+  g_assert_cmpuint (other_apdus ().selects - released.selects, ==, 1);
+  card_signal (SIGUSR2);
+}
+
+/* Has run-with-cards.sh restart pcscd and waits until it has. */
+static void
+restart_pcscd (void)
+{
+  const char *path = g_getenv ("SC_YK_RESTARTS");
+  g_autofree char *before = NULL;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  guint64 done = 0;
+
+  g_assert_nonnull (path);
+  g_assert_true (g_file_get_contents (path, &before, NULL, NULL));
+  g_assert_true (g_ascii_string_to_unsigned (g_strstrip (before), 10, 0, G_MAXUINT, &done, NULL));
+  g_assert_cmpint (kill ((pid_t) env_serial ("SC_YK_HARNESS_PID"), SIGUSR1), ==, 0);
+  for (;;)
+    {
+      g_autofree char *now = NULL;
+      guint64 count = 0;
+
+      if (g_file_get_contents (path, &now, NULL, NULL))
+        {
+          g_strstrip (now);
+          g_assert_cmpstr (now, !=, "failed");
+          if (g_ascii_string_to_unsigned (now, 10, 0, G_MAXUINT, &count, NULL) && count == done + 1)
+            return;
+        }
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+}
+
+/* pcscd restarts: its readers go and come back, and their event counters
+ * start again from the same numbers, so the card now in a reader cannot be
+ * told from the one before by them. What the signer knew goes with its
+ * PC/SC context: card B is asked exactly once more, and our token, back,
+ * is found on the first poll. */
+static void
+test_other_card_after_pcscd_restart (void)
+{
+  g_autoptr(ScSigner) signer = NULL;
+  g_autoptr(ScDak) dak = NULL;
+  g_autoptr(ScSignerStatus) st = NULL;
+  Apdus start, opened, restarted, again;
+
+  card_signal (SIGUSR1);
+  restart_pcscd ();
+  wait_reader ("wait-card", g_getenv ("SC_YK_OTHER_READER"));
+  start = other_apdus ();
+  signer = open_absent_signer (&dak);
+  opened = other_apdus ();
+  g_assert_cmpuint (opened.selects - start.selects, ==, 1);
+  look_for_absent_token (signer, dak, 10);
+  g_assert_cmpuint (other_apdus ().apdus, ==, opened.apdus);
+
+  restart_pcscd ();
+  wait_reader ("wait-card", g_getenv ("SC_YK_OTHER_READER"));
+  restarted = other_apdus ();
+  look_for_absent_token (signer, dak, 10);
+  again = other_apdus ();
+  g_assert_cmpuint (again.selects - restarted.selects, ==, 1);
+  g_assert_cmpuint (again.apdus - restarted.apdus, ==, opened.apdus - start.apdus);
+
+  restart_pcscd ();
+  wait_reader ("wait-card", g_getenv ("SC_YK_OTHER_READER"));
+  card_signal (SIGUSR2);
+  st = sc_signer_get_status (signer);
+  g_assert_true (st->present);
+  g_assert_cmpstr (st->reader, ==, g_getenv ("SC_YK_READER"));
+}
 
 /* Runs yubico-piv-tool on card A, as another program on the same PC
  * would (it resets the card when it exits); returns its standard output. */
@@ -578,6 +907,10 @@ main (int    argc,
   g_test_add_func ("/yubikey/threads", test_threads);
   g_test_add_func ("/yubikey/select-by-serial", test_select_by_serial);
   g_test_add_func ("/yubikey/token-lost", test_token_lost);
+  g_test_add_func ("/yubikey/other-card/asked-once", test_other_card_asked_once);
+  g_test_add_func ("/yubikey/other-card/stays-verified", test_other_card_stays_verified);
+  g_test_add_func ("/yubikey/other-card/held-exclusively", test_other_card_held_exclusively);
+  g_test_add_func ("/yubikey/other-card/after-pcscd-restart", test_other_card_after_pcscd_restart);
   g_test_add_func ("/yubikey/shared-card", test_shared_card);
   g_test_add_func ("/yubikey/pin-changed-elsewhere", test_pin_changed_elsewhere);
   g_test_add_func ("/yubikey/pin", test_pin);

@@ -9,8 +9,11 @@
 #       (DeviceTypeId OTHERPRODUCT01) in DIR/other; starts pcscd and two
 #       virtual YubiKeys: card A ($SC_YK_SERIAL, reader $SC_YK_READER, process
 #       $SC_YK_CARD_PID) holding the training DAK in slot 9c, card B
-#       ($SC_YK_OTHER_SERIAL) holding the other product's. Exports everything
-#       test-yubikey-signer reads. Stop it with vyk_stop.
+#       ($SC_YK_OTHER_SERIAL, reader $SC_YK_OTHER_READER, process
+#       $SC_YK_OTHER_CARD_PID, the default PIN 123456) holding the other
+#       product's, and logging every APDU it answers to
+#       $SC_YK_OTHER_APDU_LOG (virtual-yubikey --apdu-log). Exports
+#       everything test-yubikey-signer reads. Stop it with vyk_stop.
 
 source "${VYK_PCSCD_ENV:?meson sets VYK_PCSCD_ENV}"
 
@@ -50,7 +53,10 @@ CONF
   vyk_start_card "$VYK_PORT" "$SC_YK_SERIAL" "$SC_YK_DIR/dak.key" "$dir/dak.pem" "$SC_YK_PIN_FILE" || return 1
   export SC_YK_CARD_PID=$VYK_CARD_PID
   export SC_YK_READER=$VYK_READER0
-  vyk_start_card "$((VYK_PORT + 1))" "$SC_YK_OTHER_SERIAL" "$dir/other/dak.key" "$dir/other/dak.pem" || return 1
+  export SC_YK_OTHER_APDU_LOG=$dir/other-apdu.log
+  vyk_start_card "$((VYK_PORT + 1))" "$SC_YK_OTHER_SERIAL" "$dir/other/dak.key" "$dir/other/dak.pem" - \
+    --apdu-log "$SC_YK_OTHER_APDU_LOG" || return 1
+  export SC_YK_OTHER_CARD_PID=$VYK_CARD_PID
   export SC_YK_OTHER_READER=$VYK_READER1
   vyk_wait_card "$SC_YK_READER" > /dev/null && vyk_wait_card "$SC_YK_OTHER_READER" > /dev/null
 }
