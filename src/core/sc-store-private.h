@@ -57,6 +57,67 @@ struct _ScStoreInterface
                                     const char *new_hash, GError **error);
 };
 
+/* Rows, and the records read from them (sc-store.c), shared by every
+ * backend. A backend wraps one row of its own result (an SQLite statement,
+ * a libpq result and a row number) in a struct that begins with an
+ * ScStoreRow whose funcs read its columns, numbered from 0 in the order the
+ * query selected them. */
+typedef struct _ScStoreRow ScStoreRow;
+
+typedef struct
+{
+  gint64      (*get_int64) (const ScStoreRow *row, int column);  /* 0 for NULL */
+  const char *(*get_text)  (const ScStoreRow *row, int column);  /* NULL for NULL; valid until the next row */
+  GBytes     *(*get_bytes) (const ScStoreRow *row, int column);  /* NULL for NULL */
+} ScStoreRowFuncs;
+
+struct _ScStoreRow
+{
+  const ScStoreRowFuncs *funcs;
+};
+
+/* Called for each row of a query: TRUE to go on to the next row, FALSE to
+ * stop there; FALSE with @error set fails the query. */
+typedef gboolean (*ScStoreRowFunc) (const ScStoreRow *row, gpointer data, GError **error);
+
+/* The columns each reader expects, first in its row and in this order. */
+#define SC_STORE_UNIT_COLUMNS \
+  "id, product, pid, serial, state, key_origin, public_key_sha256, puk, cert_serial, chain_pem, " \
+  "dak, pin_sealed, station, operator, failure, created, updated"
+#define SC_STORE_N_UNIT_COLUMNS 17
+#define SC_STORE_STEP_COLUMNS  "name, started, finished, ok, error"
+#define SC_STORE_PRINT_COLUMNS "id, kind, reprint, reason, printer, operator, time, status, error"
+#define SC_STORE_AUDIT_COLUMNS "id, time, actor, action, serial, details"
+#define SC_STORE_USER_COLUMNS \
+  "id, name, roles, disabled, passcode_hash, badge_mac, failures, retry_after, created, updated"
+
+ScUnitRecord  *_sc_unit_record_from_row  (const ScStoreRow *row);
+ScStepRecord  *_sc_step_record_from_row  (const ScStoreRow *row);
+ScPrintRecord *_sc_print_record_from_row (const ScStoreRow *row);
+ScAuditEntry  *_sc_audit_entry_from_row  (const ScStoreRow *row);
+ScUserRecord  *_sc_user_record_from_row  (const ScStoreRow *row);
+
+static inline gint64
+_sc_store_row_get_int64 (const ScStoreRow *row,
+                         int               column)
+{
+  return row->funcs->get_int64 (row, column);
+}
+
+static inline const char *
+_sc_store_row_get_text (const ScStoreRow *row,
+                        int               column)
+{
+  return row->funcs->get_text (row, column);
+}
+
+static inline char *
+_sc_store_row_dup_text (const ScStoreRow *row,
+                        int               column)
+{
+  return g_strdup (row->funcs->get_text (row, column));
+}
+
 /* The SQLite backend (sc-sqlite-store.c). */
 ScStore *_sc_sqlite_store_open (const char *path, GError **error);
 

@@ -759,3 +759,119 @@ sc_store_finish_sign_in (ScStore     *self,
 
   return SC_STORE_GET_IFACE (self)->finish_sign_in (self, name, method, ok, new_hash, error);
 }
+
+/* Records from rows (sc-store-private.h), for every backend */
+
+/* As SQLite's sqlite3_column_int(): the low 32 bits. */
+static int
+row_get_int (const ScStoreRow *row,
+             int               column)
+{
+  return (int) _sc_store_row_get_int64 (row, column);
+}
+
+static ScUnitState
+state_from_string (const char *text)
+{
+  for (ScUnitState s = SC_UNIT_STARTED; s <= SC_UNIT_SUPERSEDED; s++)
+    if (g_strcmp0 (text, sc_unit_state_to_string (s)) == 0)
+      return s;
+  /* The schema's CHECK allows nothing else. */
+  g_return_val_if_reached (SC_UNIT_FAILED);
+}
+
+/* Reads a row of SC_STORE_UNIT_COLUMNS. */
+ScUnitRecord *
+_sc_unit_record_from_row (const ScStoreRow *row)
+{
+  ScUnitRecord *record = g_new0 (ScUnitRecord, 1);
+
+  record->id = _sc_store_row_get_int64 (row, 0);
+  record->product = _sc_store_row_dup_text (row, 1);
+  record->pid = _sc_store_row_dup_text (row, 2);
+  record->serial = _sc_store_row_dup_text (row, 3);
+  record->state = state_from_string (_sc_store_row_get_text (row, 4));
+  record->key_origin = row_get_int (row, 5);
+  record->public_key_sha256 = _sc_store_row_dup_text (row, 6);
+  record->puk = _sc_store_row_dup_text (row, 7);
+  record->cert_serial = _sc_store_row_dup_text (row, 8);
+  record->chain_pem = _sc_store_row_dup_text (row, 9);
+  record->dak = _sc_store_row_dup_text (row, 10);
+  record->pin_sealed = row->funcs->get_bytes (row, 11);
+  record->station = _sc_store_row_dup_text (row, 12);
+  record->operator_name = _sc_store_row_dup_text (row, 13);
+  record->failure = _sc_store_row_dup_text (row, 14);
+  record->created = _sc_store_row_get_int64 (row, 15);
+  record->updated = _sc_store_row_get_int64 (row, 16);
+  return record;
+}
+
+/* Reads a row of SC_STORE_STEP_COLUMNS. */
+ScStepRecord *
+_sc_step_record_from_row (const ScStoreRow *row)
+{
+  ScStepRecord *step = g_new0 (ScStepRecord, 1);
+
+  step->name = _sc_store_row_dup_text (row, 0);
+  step->started = _sc_store_row_get_int64 (row, 1);
+  step->finished = _sc_store_row_get_int64 (row, 2);
+  step->ok = row_get_int (row, 3) != 0;
+  step->error = _sc_store_row_dup_text (row, 4);
+  return step;
+}
+
+/* Reads a row of SC_STORE_PRINT_COLUMNS. */
+ScPrintRecord *
+_sc_print_record_from_row (const ScStoreRow *row)
+{
+  ScPrintRecord *print = g_new0 (ScPrintRecord, 1);
+  const char *status;
+
+  print->id = _sc_store_row_get_int64 (row, 0);
+  print->kind = row_get_int (row, 1) == SC_LABEL_KIND_PACKAGE ? SC_LABEL_KIND_PACKAGE : SC_LABEL_KIND_PRODUCT;
+  print->reprint = row_get_int (row, 2) != 0;
+  print->reason = _sc_store_row_dup_text (row, 3);
+  print->printer = _sc_store_row_dup_text (row, 4);
+  print->operator_name = _sc_store_row_dup_text (row, 5);
+  print->time = _sc_store_row_get_int64 (row, 6);
+  status = _sc_store_row_get_text (row, 7);
+  print->status = g_strcmp0 (status, "pending") == 0 ? SC_PRINT_PENDING
+                : g_strcmp0 (status, "failed") == 0 ? SC_PRINT_FAILED
+                : g_strcmp0 (status, "not-sent") == 0 ? SC_PRINT_NOT_SENT : SC_PRINT_DONE;
+  print->error = _sc_store_row_dup_text (row, 8);
+  return print;
+}
+
+/* Reads a row of SC_STORE_AUDIT_COLUMNS. */
+ScAuditEntry *
+_sc_audit_entry_from_row (const ScStoreRow *row)
+{
+  ScAuditEntry *entry = g_new0 (ScAuditEntry, 1);
+
+  entry->id = _sc_store_row_get_int64 (row, 0);
+  entry->time = _sc_store_row_get_int64 (row, 1);
+  entry->actor = _sc_store_row_dup_text (row, 2);
+  entry->action = _sc_store_row_dup_text (row, 3);
+  entry->serial = _sc_store_row_dup_text (row, 4);
+  entry->details = _sc_store_row_dup_text (row, 5);
+  return entry;
+}
+
+/* Reads a row of SC_STORE_USER_COLUMNS. */
+ScUserRecord *
+_sc_user_record_from_row (const ScStoreRow *row)
+{
+  ScUserRecord *user = g_new0 (ScUserRecord, 1);
+
+  user->id = _sc_store_row_get_int64 (row, 0);
+  user->name = _sc_store_row_dup_text (row, 1);
+  user->roles = (guint) row_get_int (row, 2);
+  user->disabled = row_get_int (row, 3) != 0;
+  user->passcode_hash = _sc_store_row_dup_text (row, 4);
+  user->badge_mac = _sc_store_row_dup_text (row, 5);
+  user->failures = (guint) row_get_int (row, 6);
+  user->retry_after = _sc_store_row_get_int64 (row, 7);
+  user->created = _sc_store_row_get_int64 (row, 8);
+  user->updated = _sc_store_row_get_int64 (row, 9);
+  return user;
+}
