@@ -181,10 +181,6 @@ static const char * const migrations[] = {
 
 #define SCHEMA_VERSION ((gint64) G_N_ELEMENTS (migrations))
 
-#define UNIT_COLUMNS \
-  "id, product, pid, serial, state, key_origin, public_key_sha256, puk, cert_serial, chain_pem, " \
-  "dak, pin_sealed, station, operator, failure, created, updated"
-
 static void
 sc_sqlite_store_finalize (GObject *object)
 {
@@ -312,26 +308,131 @@ prepare (ScSqliteStore  *self,
   return stmt;
 }
 
-static void
-bind_text (sqlite3_stmt *stmt,
-           int           index,
-           const char   *text)
+/* A statement's parameters, in order, as a list that BINDS() ends. Text and
+ * blobs are not copied: they must last until query() returns. */
+typedef enum
 {
-  if (text != NULL)
-    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null (stmt, index);
+  BOUND_END,
+  BOUND_INT,
+  BOUND_TEXT,
+  BOUND_BLOB,
+} BoundKind;
+
+typedef struct
+{
+  BoundKind      kind;
+  gint64         number;
+  const char    *text;   /* NULL binds NULL */
+  gconstpointer  data;
+  gsize          size;
+} Bound;
+
+#define BIND_INT(n)     { .kind = BOUND_INT, .number = (n) }
+#define BIND_TEXT(s)    { .kind = BOUND_TEXT, .text = (s) }
+#define BIND_BLOB(p, n) { .kind = BOUND_BLOB, .data = (p), .size = (n) }
+#define BINDS(...)      ((const Bound[]) { __VA_ARGS__, { .kind = BOUND_END } })
+
+static void
+bind_all (sqlite3_stmt *stmt,
+          const Bound  *bound)
+{
+  for (int i = 0; bound != NULL && bound[i].kind != BOUND_END; i++)
+    {
+      const Bound *b = &bound[i];
+
+      switch (b->kind)
+        {
+        case BOUND_INT:
+          sqlite3_bind_int64 (stmt, i + 1, b->number);
+          break;
+        case BOUND_TEXT:
+          if (b->text != NULL)
+            sqlite3_bind_text (stmt, i + 1, b->text, -1, SQLITE_STATIC);
+          else
+            sqlite3_bind_null (stmt, i + 1);
+          break;
+        case BOUND_BLOB:
+          /* Never a NULL pointer, which would bind NULL, not an empty blob. */
+          sqlite3_bind_blob64 (stmt, i + 1, b->size > 0 ? b->data : "", b->size, SQLITE_STATIC);
+          break;
+        case BOUND_END:
+        default:
+          g_assert_not_reached ();
+        }
+    }
 }
 
-/* Runs a statement that returns no row. */
-static gboolean
-step_done (ScSqliteStore  *self,
-           sqlite3_stmt   *stmt,
-           const char     *what,
-           GError        **error)
+/* A row of an SQLite statement, for the record readers (sc-store-private.h). */
+typedef struct
 {
-  int rc = sqlite3_step (stmt);
+  ScStoreRow    parent;
+  sqlite3_stmt *stmt;
+} SqliteRow;
 
+static gint64
+row_get_int64 (const ScStoreRow *row,
+               int               column)
+{
+  return sqlite3_column_int64 (((const SqliteRow *) row)->stmt, column);
+}
+
+static const char *
+row_get_text (const ScStoreRow *row,
+              int               column)
+{
+  return (const char *) sqlite3_column_text (((const SqliteRow *) row)->stmt, column);
+}
+
+static GBytes *
+row_get_bytes (const ScStoreRow *row,
+               int               column)
+{
+  sqlite3_stmt *stmt = ((const SqliteRow *) row)->stmt;
+  gconstpointer data;
+
+  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+    return NULL;
+  data = sqlite3_column_blob (stmt, column);
+  return g_bytes_new (data, sqlite3_column_bytes (stmt, column));
+}
+
+static const ScStoreRowFuncs sqlite_row_funcs = {
+  .get_int64 = row_get_int64,
+  .get_text = row_get_text,
+  .get_bytes = row_get_bytes,
+};
+
+/* Runs @sql with the parameters @bound (NULL: none), calling @row_func
+ * (NULL: rows are not read) for each row until it says stop. Any error of
+ * the database becomes one sentence about @what (a verb phrase, "record the
+ * key"); an error @row_func sets is passed on. */
+static gboolean
+query (ScSqliteStore   *self,
+       const char      *what,
+       const char      *sql,
+       const Bound     *bound,
+       ScStoreRowFunc   row_func,
+       gpointer         data,
+       GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, sql, what, error);
+  SqliteRow row = { { &sqlite_row_funcs }, stmt };
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_all (stmt, bound);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      GError *row_error = NULL;
+
+      if (row_func != NULL && row_func (&row.parent, data, &row_error))
+        continue;
+      if (row_error == NULL)
+        return TRUE;
+      g_propagate_error (error, row_error);
+      return FALSE;
+    }
   if (rc != SQLITE_DONE)
     {
       set_db_error (self, error, rc, what);
@@ -340,22 +441,87 @@ step_done (ScSqliteStore  *self,
   return TRUE;
 }
 
-/* Steps to the next row: TRUE with *@has_row, or FALSE on an error. */
-static gboolean
-step_row (ScSqliteStore  *self,
-          sqlite3_stmt   *stmt,
-          gboolean       *has_row,
-          const char     *what,
-          GError        **error)
-{
-  int rc = sqlite3_step (stmt);
+/* Row functions: the first row's value or record into *@data (and stop),
+ * or each row's record added to the GPtrArray @data. */
 
-  *has_row = rc == SQLITE_ROW;
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    {
-      set_db_error (self, error, rc, what);
-      return FALSE;
-    }
+static gboolean
+first_int64 (const ScStoreRow  *row,
+             gpointer           data,
+             GError           **error)
+{
+  *(gint64 *) data = _sc_store_row_get_int64 (row, 0);
+  return FALSE;
+}
+
+static gboolean
+first_text (const ScStoreRow  *row,
+            gpointer           data,
+            GError           **error)
+{
+  *(char **) data = _sc_store_row_dup_text (row, 0);
+  return FALSE;
+}
+
+static gboolean
+first_unit (const ScStoreRow  *row,
+            gpointer           data,
+            GError           **error)
+{
+  *(ScUnitRecord **) data = _sc_unit_record_from_row (row);
+  return FALSE;
+}
+
+static gboolean
+first_user (const ScStoreRow  *row,
+            gpointer           data,
+            GError           **error)
+{
+  *(ScUserRecord **) data = _sc_user_record_from_row (row);
+  return FALSE;
+}
+
+static gboolean
+into_units (const ScStoreRow  *row,
+            gpointer           data,
+            GError           **error)
+{
+  g_ptr_array_add (data, _sc_unit_record_from_row (row));
+  return TRUE;
+}
+
+static gboolean
+into_steps (const ScStoreRow  *row,
+            gpointer           data,
+            GError           **error)
+{
+  g_ptr_array_add (data, _sc_step_record_from_row (row));
+  return TRUE;
+}
+
+static gboolean
+into_prints (const ScStoreRow  *row,
+             gpointer           data,
+             GError           **error)
+{
+  g_ptr_array_add (data, _sc_print_record_from_row (row));
+  return TRUE;
+}
+
+static gboolean
+into_audit (const ScStoreRow  *row,
+            gpointer           data,
+            GError           **error)
+{
+  g_ptr_array_add (data, _sc_audit_entry_from_row (row));
+  return TRUE;
+}
+
+static gboolean
+into_users (const ScStoreRow  *row,
+            gpointer           data,
+            GError           **error)
+{
+  g_ptr_array_add (data, _sc_user_record_from_row (row));
   return TRUE;
 }
 
@@ -373,15 +539,6 @@ exec (ScSqliteStore  *self,
       return FALSE;
     }
   return TRUE;
-}
-
-static char *
-column_text (sqlite3_stmt *stmt,
-             int           col)
-{
-  const unsigned char *text = sqlite3_column_text (stmt, col);
-
-  return text != NULL ? g_strdup ((const char *) text) : NULL;
 }
 
 /* Transactions. A write takes the write lock at BEGIN (IMMEDIATE), so two
@@ -452,6 +609,25 @@ audit_hash (const char *prev_hash,
   return g_strdup (g_checksum_get_string (sum));
 }
 
+/* The log's last entry: its id, and its hash, NULL in an empty log. */
+typedef struct
+{
+  gint64  id;
+  char   *hash;
+} AuditHead;
+
+static gboolean
+first_audit_head (const ScStoreRow  *row,
+                  gpointer           data,
+                  GError           **error)
+{
+  AuditHead *head = data;
+
+  head->id = _sc_store_row_get_int64 (row, 0);
+  head->hash = _sc_store_row_dup_text (row, 1);
+  return FALSE;
+}
+
 /* Appends one entry; runs inside the caller's transaction. */
 static gboolean
 append_audit (ScSqliteStore  *self,
@@ -462,42 +638,26 @@ append_audit (ScSqliteStore  *self,
               const char     *details,
               GError        **error)
 {
-  g_autoptr(sqlite3_stmt) last = NULL;
-  g_autoptr(sqlite3_stmt) insert = NULL;
   g_autofree char *prev_hash = NULL;
   g_autofree char *hash = NULL;
   const char *what = _("append to the audit log");
-  gboolean has_row;
-  gint64 id = 1;
+  AuditHead last = { 0 };
+  gint64 id;
 
-  last = prepare (self, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", what, error);
-  if (last == NULL || !step_row (self, last, &has_row, what, error))
+  if (!query (self, what, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", NULL,
+              first_audit_head, &last, error))
     return FALSE;
-  if (has_row)
-    {
-      id = sqlite3_column_int64 (last, 0) + 1;
-      prev_hash = column_text (last, 1);
-    }
-  if (prev_hash == NULL)
-    prev_hash = g_strdup (ZERO_HASH);
+  id = last.id + 1;
+  prev_hash = last.hash != NULL ? last.hash : g_strdup (ZERO_HASH);
 
   hash = audit_hash (prev_hash, id, now, actor, action, serial, details);
 
-  insert = prepare (self,
-                    "INSERT INTO audit (id, time, actor, action, serial, details, prev_hash, hash) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    what, error);
-  if (insert == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (insert, 1, id);
-  sqlite3_bind_int64 (insert, 2, now);
-  bind_text (insert, 3, actor);
-  bind_text (insert, 4, action);
-  bind_text (insert, 5, serial);
-  bind_text (insert, 6, details);
-  bind_text (insert, 7, prev_hash);
-  bind_text (insert, 8, hash);
-  if (!step_done (self, insert, what, error))
+  if (!query (self, what,
+              "INSERT INTO audit (id, time, actor, action, serial, details, prev_hash, hash) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+              BINDS (BIND_INT (id), BIND_INT (now), BIND_TEXT (actor), BIND_TEXT (action), BIND_TEXT (serial),
+                     BIND_TEXT (details), BIND_TEXT (prev_hash), BIND_TEXT (hash)),
+              NULL, NULL, error))
     return FALSE;
   g_free (self->pending_head);
   self->pending_head = g_strdup_printf ("%" G_GINT64_FORMAT " %s\n", id, hash);
@@ -506,65 +666,20 @@ append_audit (ScSqliteStore  *self,
 
 /* Units */
 
-static ScUnitState
-state_from_string (const char *text)
-{
-  for (ScUnitState s = SC_UNIT_STARTED; s <= SC_UNIT_SUPERSEDED; s++)
-    if (g_strcmp0 (text, sc_unit_state_to_string (s)) == 0)
-      return s;
-  /* The schema's CHECK allows nothing else. */
-  g_return_val_if_reached (SC_UNIT_FAILED);
-}
-
-/* Reads a row selected with UNIT_COLUMNS. */
-static ScUnitRecord *
-unit_from_row (sqlite3_stmt *stmt)
-{
-  ScUnitRecord *record = g_new0 (ScUnitRecord, 1);
-
-  record->id = sqlite3_column_int64 (stmt, 0);
-  record->product = column_text (stmt, 1);
-  record->pid = column_text (stmt, 2);
-  record->serial = column_text (stmt, 3);
-  record->state = state_from_string ((const char *) sqlite3_column_text (stmt, 4));
-  record->key_origin = sqlite3_column_int (stmt, 5);
-  record->public_key_sha256 = column_text (stmt, 6);
-  record->puk = column_text (stmt, 7);
-  record->cert_serial = column_text (stmt, 8);
-  record->chain_pem = column_text (stmt, 9);
-  record->dak = column_text (stmt, 10);
-  if (sqlite3_column_type (stmt, 11) != SQLITE_NULL)
-    record->pin_sealed = g_bytes_new (sqlite3_column_blob (stmt, 11), sqlite3_column_bytes (stmt, 11));
-  record->station = column_text (stmt, 12);
-  record->operator_name = column_text (stmt, 13);
-  record->failure = column_text (stmt, 14);
-  record->created = sqlite3_column_int64 (stmt, 15);
-  record->updated = sqlite3_column_int64 (stmt, 16);
-  return record;
-}
-
 /* The unit @unit_id, or NULL with NOT_FOUND. */
 static ScUnitRecord *
 load_unit (ScSqliteStore  *self,
            gint64          unit_id,
            GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  const char *what = _("read a unit record");
-  gboolean has_row;
+  ScUnitRecord *unit = NULL;
 
-  stmt = prepare (self, "SELECT " UNIT_COLUMNS " FROM units WHERE id = ?", what, error);
-  if (stmt == NULL)
+  if (!query (self, _("read a unit record"), "SELECT " SC_STORE_UNIT_COLUMNS " FROM units WHERE id = ?",
+              BINDS (BIND_INT (unit_id)), first_unit, &unit, error))
     return NULL;
-  sqlite3_bind_int64 (stmt, 1, unit_id);
-  if (!step_row (self, stmt, &has_row, what, error))
-    return NULL;
-  if (!has_row)
-    {
-      set_not_found (error, unit_id);
-      return NULL;
-    }
-  return unit_from_row (stmt);
+  if (unit == NULL)
+    set_not_found (error, unit_id);
+  return unit;
 }
 
 /* Who is named in the audit log for a change to @unit. */
@@ -575,16 +690,17 @@ unit_actor (ScSqliteStore      *self,
   return unit->operator_name != NULL ? unit->operator_name : self->host;
 }
 
-/* Runs @sql (an UPDATE of one unit whose last parameter is its id) and
- * requires that it changed exactly that row. */
+/* Runs @sql, an UPDATE of the unit @unit_id, and requires that it changed
+ * exactly that row. */
 static gboolean
 update_unit (ScSqliteStore  *self,
-             sqlite3_stmt   *stmt,
-             gint64          unit_id,
              const char     *what,
+             const char     *sql,
+             const Bound    *bound,
+             gint64          unit_id,
              GError        **error)
 {
-  if (!step_done (self, stmt, what, error))
+  if (!query (self, what, sql, bound, NULL, NULL, error))
     return FALSE;
   if (sqlite3_changes (self->db) != 1)
     {
@@ -673,30 +789,42 @@ insert_unit (ScSqliteStore  *self,
              const char     *operator_name,
              GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  const char *what = _("record the start of the unit’s run");
-
-  stmt = prepare (self,
-                  "INSERT INTO units (product, pid, serial, state, station, operator, "
-                  "owner_host, owner_pid, owner_token, owner_boot, created, updated) "
-                  "VALUES (?, ?, ?, 'started', ?, ?, ?, ?, ?, ?, ?, ?)",
-                  what, error);
-  if (stmt == NULL)
-    return NULL;
-  bind_text (stmt, 1, product);
-  bind_text (stmt, 2, pid);
-  bind_text (stmt, 3, serial);
-  bind_text (stmt, 4, station);
-  bind_text (stmt, 5, operator_name);
-  bind_text (stmt, 6, self->host);
-  sqlite3_bind_int64 (stmt, 7, self->pid);
-  bind_text (stmt, 8, self->token);
-  bind_text (stmt, 9, self->boot_id);
-  sqlite3_bind_int64 (stmt, 10, now);
-  sqlite3_bind_int64 (stmt, 11, now);
-  if (!step_done (self, stmt, what, error))
+  if (!query (self, _("record the start of the unit’s run"),
+              "INSERT INTO units (product, pid, serial, state, station, operator, "
+              "owner_host, owner_pid, owner_token, owner_boot, created, updated) "
+              "VALUES (?, ?, ?, 'started', ?, ?, ?, ?, ?, ?, ?, ?)",
+              BINDS (BIND_TEXT (product), BIND_TEXT (pid), BIND_TEXT (serial), BIND_TEXT (station),
+                     BIND_TEXT (operator_name), BIND_TEXT (self->host), BIND_INT (self->pid),
+                     BIND_TEXT (self->token), BIND_TEXT (self->boot_id), BIND_INT (now), BIND_INT (now)),
+              NULL, NULL, error))
     return NULL;
   return load_unit (self, sqlite3_last_insert_rowid (self->db), error);
+}
+
+/* A unit's record with its owner (SC_STORE_UNIT_COLUMNS, then owner_host,
+ * owner_pid, owner_token, owner_boot). */
+typedef struct
+{
+  ScUnitRecord *unit;
+  char         *host;
+  gint64        pid;
+  char         *token;
+  char         *boot_id;
+} OwnedUnit;
+
+static gboolean
+first_owned_unit (const ScStoreRow  *row,
+                  gpointer           data,
+                  GError           **error)
+{
+  OwnedUnit *owned = data;
+
+  owned->unit = _sc_unit_record_from_row (row);
+  owned->host = _sc_store_row_dup_text (row, SC_STORE_N_UNIT_COLUMNS);
+  owned->pid = _sc_store_row_get_int64 (row, SC_STORE_N_UNIT_COLUMNS + 1);
+  owned->token = _sc_store_row_dup_text (row, SC_STORE_N_UNIT_COLUMNS + 2);
+  owned->boot_id = _sc_store_row_dup_text (row, SC_STORE_N_UNIT_COLUMNS + 3);
+  return FALSE;
 }
 
 static ScUnitRecord *
@@ -710,7 +838,6 @@ begin_unit_locked (ScSqliteStore  *self,
                    const char     *override_reason,
                    GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(ScUnitRecord) current = NULL;
   g_autoptr(ScUnitRecord) unit = NULL;
   g_autofree char *details = NULL;
@@ -718,26 +845,25 @@ begin_unit_locked (ScSqliteStore  *self,
   g_autofree char *owner_token = NULL;
   g_autofree char *owner_boot = NULL;
   const char *actor = operator_name != NULL ? operator_name : self->host;
-  const char *what = _("look up the unit’s runs");
+  OwnedUnit found = { 0 };
   OwnerStatus status;
   gint64 owner_pid;
-  gboolean has_row;
 
   /* The unique index allows at most one run that is neither failed nor
    * superseded per (product, serial). */
-  stmt = prepare (self,
-                  "SELECT " UNIT_COLUMNS ", owner_host, owner_pid, owner_token, owner_boot FROM units "
-                  "WHERE product = ? AND serial = ? AND state NOT IN ('failed', 'superseded') "
-                  "ORDER BY id DESC LIMIT 1",
-                  what, error);
-  if (stmt == NULL)
+  if (!query (self, _("look up the unit’s runs"),
+              "SELECT " SC_STORE_UNIT_COLUMNS ", owner_host, owner_pid, owner_token, owner_boot FROM units "
+              "WHERE product = ? AND serial = ? AND state NOT IN ('failed', 'superseded') "
+              "ORDER BY id DESC LIMIT 1",
+              BINDS (BIND_TEXT (product), BIND_TEXT (serial)), first_owned_unit, &found, error))
     return NULL;
-  bind_text (stmt, 1, product);
-  bind_text (stmt, 2, serial);
-  if (!step_row (self, stmt, &has_row, what, error))
-    return NULL;
+  current = found.unit;
+  owner_host = found.host;
+  owner_pid = found.pid;
+  owner_token = found.token;
+  owner_boot = found.boot_id;
 
-  if (!has_row)
+  if (current == NULL)
     {
       unit = insert_unit (self, now, product, pid, serial, station, operator_name, error);
       if (unit == NULL)
@@ -749,12 +875,6 @@ begin_unit_locked (ScSqliteStore  *self,
       return g_steal_pointer (&unit);
     }
 
-  current = unit_from_row (stmt);
-  owner_host = column_text (stmt, 17);
-  owner_pid = sqlite3_column_int64 (stmt, 18);
-  owner_token = column_text (stmt, 19);
-  owner_boot = column_text (stmt, 20);
-  g_clear_pointer (&stmt, sqlite3_finalize);
   status = owner_status (self, owner_host, owner_pid, owner_token, owner_boot, current->updated, now);
 
   /* A completed unit needs an override to start again; so may a run that
@@ -762,7 +882,6 @@ begin_unit_locked (ScSqliteStore  *self,
    * says why. */
   if (current->state == SC_UNIT_COMPLETE || (!is_blank (override_reason) && status != OWNER_LIVE))
     {
-      g_autoptr(sqlite3_stmt) supersede = NULL;
       g_autofree char *when = NULL;
 
       if (is_blank (override_reason))
@@ -775,14 +894,9 @@ begin_unit_locked (ScSqliteStore  *self,
           return NULL;
         }
 
-      what = _("supersede the unit’s earlier run");
-      supersede = prepare (self, "UPDATE units SET state = 'superseded', updated = ? WHERE id = ?",
-                           what, error);
-      if (supersede == NULL)
-        return NULL;
-      sqlite3_bind_int64 (supersede, 1, now);
-      sqlite3_bind_int64 (supersede, 2, current->id);
-      if (!update_unit (self, supersede, current->id, what, error))
+      if (!update_unit (self, _("supersede the unit’s earlier run"),
+                        "UPDATE units SET state = 'superseded', updated = ? WHERE id = ?",
+                        BINDS (BIND_INT (now), BIND_INT (current->id)), current->id, error))
         return NULL;
 
       unit = insert_unit (self, now, product, pid, serial, station, operator_name, error);
@@ -833,20 +947,12 @@ begin_unit_locked (ScSqliteStore  *self,
     }
 
   /* The owner is gone: this store takes the run over where it stopped. */
-  what = _("take over the unit’s run");
-  stmt = prepare (self,
-                  "UPDATE units SET owner_host = ?, owner_pid = ?, owner_token = ?, owner_boot = ?, "
-                  "updated = ? WHERE id = ?",
-                  what, error);
-  if (stmt == NULL)
-    return NULL;
-  bind_text (stmt, 1, self->host);
-  sqlite3_bind_int64 (stmt, 2, self->pid);
-  bind_text (stmt, 3, self->token);
-  bind_text (stmt, 4, self->boot_id);
-  sqlite3_bind_int64 (stmt, 5, now);
-  sqlite3_bind_int64 (stmt, 6, current->id);
-  if (!update_unit (self, stmt, current->id, what, error))
+  if (!update_unit (self, _("take over the unit’s run"),
+                    "UPDATE units SET owner_host = ?, owner_pid = ?, owner_token = ?, owner_boot = ?, "
+                    "updated = ? WHERE id = ?",
+                    BINDS (BIND_TEXT (self->host), BIND_INT (self->pid), BIND_TEXT (self->token),
+                           BIND_TEXT (self->boot_id), BIND_INT (now), BIND_INT (current->id)),
+                    current->id, error))
     return NULL;
 
   details = g_strdup_printf ("unit %" G_GINT64_FORMAT " resumed at state %s from process %" G_GINT64_FORMAT
@@ -891,9 +997,7 @@ set_key (ScStore     *store,
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUnitRecord) unit = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *details = NULL;
-  const char *what = _("record the unit’s key");
   gint64 now = g_get_real_time ();
   gboolean ok = FALSE;
 
@@ -903,19 +1007,13 @@ set_key (ScStore     *store,
   if (unit == NULL)
     goto out;
 
-  stmt = prepare (self,
-                  "UPDATE units SET key_origin = ?, public_key_sha256 = ?, puk = ?, "
-                  "state = CASE state WHEN 'started' THEN 'keyed' ELSE state END, "
-                  "updated = ? WHERE id = ?",
-                  what, error);
-  if (stmt == NULL)
-    goto out;
-  sqlite3_bind_int (stmt, 1, key_origin);
-  bind_text (stmt, 2, public_key_sha256);
-  bind_text (stmt, 3, puk);
-  sqlite3_bind_int64 (stmt, 4, now);
-  sqlite3_bind_int64 (stmt, 5, unit_id);
-  if (!update_unit (self, stmt, unit_id, what, error))
+  if (!update_unit (self, _("record the unit’s key"),
+                    "UPDATE units SET key_origin = ?, public_key_sha256 = ?, puk = ?, "
+                    "state = CASE state WHEN 'started' THEN 'keyed' ELSE state END, "
+                    "updated = ? WHERE id = ?",
+                    BINDS (BIND_INT (key_origin), BIND_TEXT (public_key_sha256), BIND_TEXT (puk), BIND_INT (now),
+                           BIND_INT (unit_id)),
+                    unit_id, error))
     goto out;
 
   details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", key origin %d, public key SHA-256 %s",
@@ -935,8 +1033,6 @@ begin_signature (ScStore     *store,
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUnitRecord) unit = NULL;
-  g_autoptr(sqlite3_stmt) insert = NULL;
-  g_autoptr(sqlite3_stmt) update = NULL;
   g_autofree char *details = NULL;
   const char *what = _("record the signature about to be made");
   gint64 now = g_get_real_time ();
@@ -949,23 +1045,13 @@ begin_signature (ScStore     *store,
   if (unit == NULL)
     goto out;
 
-  insert = prepare (self, "INSERT INTO signatures (unit_id, dak, started) VALUES (?, ?, ?)", what, error);
-  if (insert == NULL)
-    goto out;
-  sqlite3_bind_int64 (insert, 1, unit_id);
-  bind_text (insert, 2, dak);
-  sqlite3_bind_int64 (insert, 3, now);
-  if (!step_done (self, insert, what, error))
+  if (!query (self, what, "INSERT INTO signatures (unit_id, dak, started) VALUES (?, ?, ?)",
+              BINDS (BIND_INT (unit_id), BIND_TEXT (dak), BIND_INT (now)), NULL, NULL, error))
     goto out;
   signature_id = sqlite3_last_insert_rowid (self->db);
 
-  update = prepare (self, "UPDATE units SET dak = ?, updated = ? WHERE id = ?", what, error);
-  if (update == NULL)
-    goto out;
-  bind_text (update, 1, dak);
-  sqlite3_bind_int64 (update, 2, now);
-  sqlite3_bind_int64 (update, 3, unit_id);
-  if (!update_unit (self, update, unit_id, what, error))
+  if (!update_unit (self, what, "UPDATE units SET dak = ?, updated = ? WHERE id = ?",
+                    BINDS (BIND_TEXT (dak), BIND_INT (now), BIND_INT (unit_id)), unit_id, error))
     goto out;
 
   details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", signature %" G_GINT64_FORMAT ", DAK %s",
@@ -988,9 +1074,7 @@ fail_signature (ScStore     *store,
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUnitRecord) unit = NULL;
-  g_autoptr(sqlite3_stmt) update = NULL;
   g_autofree char *details = NULL;
-  const char *what = _("record that the DAK did not sign");
   gint64 now = g_get_real_time ();
   gboolean ok = FALSE;
 
@@ -1000,16 +1084,10 @@ fail_signature (ScStore     *store,
   if (unit == NULL)
     goto out;
 
-  update = prepare (self,
-                    "UPDATE signatures SET finished = ? "
-                    "WHERE id = ? AND unit_id = ? AND cert_serial IS NULL AND finished IS NULL",
-                    what, error);
-  if (update == NULL)
-    goto out;
-  sqlite3_bind_int64 (update, 1, now);
-  sqlite3_bind_int64 (update, 2, signature_id);
-  sqlite3_bind_int64 (update, 3, unit_id);
-  if (!step_done (self, update, what, error))
+  if (!query (self, _("record that the DAK did not sign"),
+              "UPDATE signatures SET finished = ? "
+              "WHERE id = ? AND unit_id = ? AND cert_serial IS NULL AND finished IS NULL",
+              BINDS (BIND_INT (now), BIND_INT (signature_id), BIND_INT (unit_id)), NULL, NULL, error))
     goto out;
   if (sqlite3_changes (self->db) != 1)
     {
@@ -1039,8 +1117,6 @@ record_issue (ScStore     *store,
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUnitRecord) unit = NULL;
-  g_autoptr(sqlite3_stmt) signature = NULL;
-  g_autoptr(sqlite3_stmt) update = NULL;
   g_autofree char *details = NULL;
   const char *what = _("record the issued certificate");
   gint64 now = g_get_real_time ();
@@ -1052,16 +1128,9 @@ record_issue (ScStore     *store,
   if (unit == NULL)
     goto out;
 
-  signature = prepare (self,
-                       "UPDATE signatures SET cert_serial = ?, finished = ? WHERE id = ? AND unit_id = ?",
-                       what, error);
-  if (signature == NULL)
-    goto out;
-  bind_text (signature, 1, cert_serial);
-  sqlite3_bind_int64 (signature, 2, now);
-  sqlite3_bind_int64 (signature, 3, signature_id);
-  sqlite3_bind_int64 (signature, 4, unit_id);
-  if (!step_done (self, signature, what, error))
+  if (!query (self, what, "UPDATE signatures SET cert_serial = ?, finished = ? WHERE id = ? AND unit_id = ?",
+              BINDS (BIND_TEXT (cert_serial), BIND_INT (now), BIND_INT (signature_id), BIND_INT (unit_id)),
+              NULL, NULL, error))
     goto out;
   if (sqlite3_changes (self->db) != 1)
     {
@@ -1072,17 +1141,11 @@ record_issue (ScStore     *store,
       goto out;
     }
 
-  update = prepare (self,
+  if (!update_unit (self, what,
                     "UPDATE units SET cert_serial = ?, chain_pem = ?, state = 'signed', updated = ? "
                     "WHERE id = ?",
-                    what, error);
-  if (update == NULL)
-    goto out;
-  bind_text (update, 1, cert_serial);
-  bind_text (update, 2, chain_pem);
-  sqlite3_bind_int64 (update, 3, now);
-  sqlite3_bind_int64 (update, 4, unit_id);
-  if (!update_unit (self, update, unit_id, what, error))
+                    BINDS (BIND_TEXT (cert_serial), BIND_TEXT (chain_pem), BIND_INT (now), BIND_INT (unit_id)),
+                    unit_id, error))
     goto out;
 
   details = g_strdup_printf ("unit %" G_GINT64_FORMAT ", signature %" G_GINT64_FORMAT
@@ -1104,9 +1167,7 @@ set_pin (ScStore     *store,
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUnitRecord) unit = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *details = NULL;
-  const char *what = _("record the unit’s PIN");
   gint64 now = g_get_real_time ();
   gconstpointer data;
   gsize len;
@@ -1118,15 +1179,11 @@ set_pin (ScStore     *store,
   if (unit == NULL)
     goto out;
 
-  stmt = prepare (self, "UPDATE units SET pin_sealed = ?, pin_mac = ?, updated = ? WHERE id = ?", what, error);
-  if (stmt == NULL)
-    goto out;
   data = g_bytes_get_data (pin_sealed, &len);
-  sqlite3_bind_blob64 (stmt, 1, len > 0 ? data : "", len, SQLITE_TRANSIENT);
-  bind_text (stmt, 2, pin_mac);
-  sqlite3_bind_int64 (stmt, 3, now);
-  sqlite3_bind_int64 (stmt, 4, unit_id);
-  if (!update_unit (self, stmt, unit_id, what, error))
+  if (!update_unit (self, _("record the unit’s PIN"),
+                    "UPDATE units SET pin_sealed = ?, pin_mac = ?, updated = ? WHERE id = ?",
+                    BINDS (BIND_BLOB (data, len), BIND_TEXT (pin_mac), BIND_INT (now), BIND_INT (unit_id)),
+                    unit_id, error))
     goto out;
 
   /* Neither the PIN nor its sealed form nor its MAC goes into the log. */
@@ -1147,10 +1204,8 @@ set_state (ScStore      *store,
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUnitRecord) unit = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *details = NULL;
   g_autofree char *action = NULL;
-  const char *what = _("record the unit’s state");
   gint64 now = g_get_real_time ();
   gboolean ok = FALSE;
 
@@ -1160,14 +1215,11 @@ set_state (ScStore      *store,
   if (unit == NULL)
     goto out;
 
-  stmt = prepare (self, "UPDATE units SET state = ?, failure = ?, updated = ? WHERE id = ?", what, error);
-  if (stmt == NULL)
-    goto out;
-  bind_text (stmt, 1, sc_unit_state_to_string (state));
-  bind_text (stmt, 2, failure);
-  sqlite3_bind_int64 (stmt, 3, now);
-  sqlite3_bind_int64 (stmt, 4, unit_id);
-  if (!update_unit (self, stmt, unit_id, what, error))
+  if (!update_unit (self, _("record the unit’s state"),
+                    "UPDATE units SET state = ?, failure = ?, updated = ? WHERE id = ?",
+                    BINDS (BIND_TEXT (sc_unit_state_to_string (state)), BIND_TEXT (failure), BIND_INT (now),
+                           BIND_INT (unit_id)),
+                    unit_id, error))
     goto out;
 
   action = g_strdup_printf ("state:%s", sc_unit_state_to_string (state));
@@ -1193,7 +1245,6 @@ record_steps (ScStore             *store,
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUnitRecord) unit = NULL;
-  g_autoptr(sqlite3_stmt) touch = NULL;
   g_autoptr(GString) details = g_string_new (NULL);
   const char *what = _("record the steps");
   gint64 now = g_get_real_time ();
@@ -1209,20 +1260,12 @@ record_steps (ScStore             *store,
   for (guint i = 0; i < n_steps; i++)
     {
       const ScStepRecord *step = &steps[i];
-      g_autoptr(sqlite3_stmt) insert = NULL;
 
-      insert = prepare (self,
-                        "INSERT INTO steps (unit_id, name, started, finished, ok, error) VALUES (?, ?, ?, ?, ?, ?)",
-                        what, error);
-      if (insert == NULL)
-        goto out;
-      sqlite3_bind_int64 (insert, 1, unit_id);
-      bind_text (insert, 2, step->name);
-      sqlite3_bind_int64 (insert, 3, step->started);
-      sqlite3_bind_int64 (insert, 4, step->finished);
-      sqlite3_bind_int (insert, 5, step->ok ? 1 : 0);
-      bind_text (insert, 6, step->error);
-      if (!step_done (self, insert, what, error))
+      if (!query (self, what,
+                  "INSERT INTO steps (unit_id, name, started, finished, ok, error) VALUES (?, ?, ?, ?, ?, ?)",
+                  BINDS (BIND_INT (unit_id), BIND_TEXT (step->name), BIND_INT (step->started),
+                         BIND_INT (step->finished), BIND_INT (step->ok ? 1 : 0), BIND_TEXT (step->error)),
+                  NULL, NULL, error))
         goto out;
 
       if (step->ok)
@@ -1231,12 +1274,8 @@ record_steps (ScStore             *store,
         g_string_append_printf (details, ", step %s failed: %s", step->name, step->error ? step->error : "-");
     }
 
-  touch = prepare (self, "UPDATE units SET updated = ? WHERE id = ?", what, error);
-  if (touch == NULL)
-    goto out;
-  sqlite3_bind_int64 (touch, 1, now);
-  sqlite3_bind_int64 (touch, 2, unit_id);
-  if (!update_unit (self, touch, unit_id, what, error))
+  if (!update_unit (self, what, "UPDATE units SET updated = ? WHERE id = ?",
+                    BINDS (BIND_INT (now), BIND_INT (unit_id)), unit_id, error))
     goto out;
 
   ok = append_audit (self, now, unit_actor (self, unit), "steps", unit->serial, details->str, error);
@@ -1259,15 +1298,11 @@ begin_print (ScStore      *store,
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUnitRecord) unit = NULL;
-  g_autoptr(sqlite3_stmt) printed = NULL;
-  g_autoptr(sqlite3_stmt) insert = NULL;
-  g_autoptr(sqlite3_stmt) touch = NULL;
   g_autofree char *details = NULL;
   g_autofree char *earlier = NULL;
   const char *what = _("record the label print");
   const char *kind_name = kind == SC_LABEL_KIND_PRODUCT ? "product" : "package";
   gint64 now = g_get_real_time ();
-  gboolean has_row = FALSE;
   gboolean ok = FALSE;
 
   if (!tx_begin (self, TRUE, error))
@@ -1281,19 +1316,13 @@ begin_print (ScStore      *store,
    * before it, so two runs cannot both make the first print. */
   if (!reprint)
     {
-      printed = prepare (self,
-                         "SELECT status FROM prints WHERE unit_id = ? AND kind = ? AND status IN ('done', 'pending') "
-                         "ORDER BY status = 'done' DESC, id LIMIT 1",
-                         what, error);
-      if (printed == NULL)
+      if (!query (self, what,
+                  "SELECT status FROM prints WHERE unit_id = ? AND kind = ? AND status IN ('done', 'pending') "
+                  "ORDER BY status = 'done' DESC, id LIMIT 1",
+                  BINDS (BIND_INT (unit_id), BIND_INT ((int) kind)), first_text, &earlier, error))
         goto out;
-      sqlite3_bind_int64 (printed, 1, unit_id);
-      sqlite3_bind_int (printed, 2, (int) kind);
-      if (!step_row (self, printed, &has_row, what, error))
-        goto out;
-      if (has_row)
+      if (earlier != NULL)
         {
-          earlier = column_text (printed, 0);
           if (g_strcmp0 (earlier, "done") == 0)
             g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_PRINTED,
                          _("The %s label of %s has been printed already; a second copy is printed only as a "
@@ -1307,29 +1336,17 @@ begin_print (ScStore      *store,
         }
     }
 
-  insert = prepare (self,
-                    "INSERT INTO prints (unit_id, kind, reprint, reason, printer, operator, time, status) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
-                    what, error);
-  if (insert == NULL)
-    goto out;
-  sqlite3_bind_int64 (insert, 1, unit_id);
-  sqlite3_bind_int (insert, 2, (int) kind);
-  sqlite3_bind_int (insert, 3, reprint ? 1 : 0);
-  bind_text (insert, 4, reason);
-  bind_text (insert, 5, printer);
-  bind_text (insert, 6, operator_name);
-  sqlite3_bind_int64 (insert, 7, now);
-  if (!step_done (self, insert, what, error))
+  if (!query (self, what,
+              "INSERT INTO prints (unit_id, kind, reprint, reason, printer, operator, time, status) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+              BINDS (BIND_INT (unit_id), BIND_INT ((int) kind), BIND_INT (reprint ? 1 : 0), BIND_TEXT (reason),
+                     BIND_TEXT (printer), BIND_TEXT (operator_name), BIND_INT (now)),
+              NULL, NULL, error))
     goto out;
   print_id = sqlite3_last_insert_rowid (self->db);
 
-  touch = prepare (self, "UPDATE units SET updated = ? WHERE id = ?", what, error);
-  if (touch == NULL)
-    goto out;
-  sqlite3_bind_int64 (touch, 1, now);
-  sqlite3_bind_int64 (touch, 2, unit_id);
-  if (!update_unit (self, touch, unit_id, what, error))
+  if (!update_unit (self, what, "UPDATE units SET updated = ? WHERE id = ?",
+                    BINDS (BIND_INT (now), BIND_INT (unit_id)), unit_id, error))
     goto out;
 
   if (reprint)
@@ -1367,39 +1384,29 @@ end_print (ScStore        *store,
 {
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *details = NULL;
   g_autofree char *serial = NULL;
   const char *what = _("record how the label print ended");
   gint64 now = g_get_real_time ();
-  gboolean has_row = FALSE;
   gboolean ok = FALSE;
 
   if (!tx_begin (self, TRUE, error))
     return FALSE;
-  stmt = prepare (self, "SELECT u.serial FROM prints p JOIN units u ON u.id = p.unit_id "
-                        "WHERE p.id = ? AND p.status = 'pending'", what, error);
-  if (stmt == NULL)
+  if (!query (self, what,
+              "SELECT u.serial FROM prints p JOIN units u ON u.id = p.unit_id WHERE p.id = ? AND p.status = 'pending'",
+              BINDS (BIND_INT (print_id)), first_text, &serial, error))
     goto out;
-  sqlite3_bind_int64 (stmt, 1, print_id);
-  if (!step_row (self, stmt, &has_row, what, error))
-    goto out;
-  if (!has_row)
+  if (serial == NULL)
     {
       g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
                    _("There is no pending label print %" PRId64), print_id);
       goto out;
     }
-  serial = column_text (stmt, 0);
-  g_clear_pointer (&stmt, sqlite3_finalize);
 
-  stmt = prepare (self, "UPDATE prints SET status = ?, error = ? WHERE id = ?", what, error);
-  if (stmt == NULL)
-    goto out;
-  bind_text (stmt, 1, print_status_name (status));
-  bind_text (stmt, 2, status == SC_PRINT_DONE ? NULL : reason);
-  sqlite3_bind_int64 (stmt, 3, print_id);
-  if (!step_done (self, stmt, what, error))
+  if (!query (self, what, "UPDATE prints SET status = ?, error = ? WHERE id = ?",
+              BINDS (BIND_TEXT (print_status_name (status)), BIND_TEXT (status == SC_PRINT_DONE ? NULL : reason),
+                     BIND_INT (print_id)),
+              NULL, NULL, error))
     goto out;
 
   if (status == SC_PRINT_PENDING)
@@ -1429,40 +1436,22 @@ find_unit (ScStore     *store,
 {
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  const char *what = _("look up the unit");
-  gboolean has_row;
+  ScUnitRecord *unit = NULL;
+  gboolean ok;
 
   if (product != NULL)
-    {
-      stmt = prepare (self,
-                      "SELECT " UNIT_COLUMNS " FROM units WHERE product = ? AND serial = ? "
-                      "ORDER BY id DESC LIMIT 1",
-                      what, error);
-      if (stmt == NULL)
-        return NULL;
-      bind_text (stmt, 1, product);
-      bind_text (stmt, 2, serial);
-    }
+    ok = query (self, _("look up the unit"),
+                "SELECT " SC_STORE_UNIT_COLUMNS " FROM units WHERE product = ? AND serial = ? ORDER BY id DESC LIMIT 1",
+                BINDS (BIND_TEXT (product), BIND_TEXT (serial)), first_unit, &unit, error);
   else
-    {
-      stmt = prepare (self, "SELECT " UNIT_COLUMNS " FROM units WHERE serial = ? ORDER BY id DESC LIMIT 1",
-                      what, error);
-      if (stmt == NULL)
-        return NULL;
-      bind_text (stmt, 1, serial);
-    }
-
-  if (!step_row (self, stmt, &has_row, what, error))
-    return NULL;
-  if (!has_row)
-    {
-      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
-                   _("No unit with serial “%s” has been recorded at this station; check the serial"),
-                   serial);
-      return NULL;
-    }
-  return unit_from_row (stmt);
+    ok = query (self, _("look up the unit"),
+                "SELECT " SC_STORE_UNIT_COLUMNS " FROM units WHERE serial = ? ORDER BY id DESC LIMIT 1",
+                BINDS (BIND_TEXT (serial)), first_unit, &unit, error);
+  if (ok && unit == NULL)
+    g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_NOT_FOUND,
+                 _("No unit with serial “%s” has been recorded at this station; check the serial"),
+                 serial);
+  return unit;
 }
 
 static GPtrArray *
@@ -1473,28 +1462,14 @@ list_units (ScStore     *store,
 {
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_unit_record_free);
-  const char *what = _("list the units");
-  gboolean has_row;
 
-  stmt = prepare (self,
-                  "SELECT " UNIT_COLUMNS " FROM units "
-                  "WHERE (?1 = 0 OR created >= ?1) AND (?2 = 0 OR created < ?2) "
-                  "ORDER BY created, id",
-                  what, error);
-  if (stmt == NULL)
+  if (!query (self, _("list the units"),
+              "SELECT " SC_STORE_UNIT_COLUMNS " FROM units "
+              "WHERE (?1 = 0 OR created >= ?1) AND (?2 = 0 OR created < ?2) "
+              "ORDER BY created, id",
+              BINDS (BIND_INT (since), BIND_INT (until)), into_units, units, error))
     return NULL;
-  sqlite3_bind_int64 (stmt, 1, since);
-  sqlite3_bind_int64 (stmt, 2, until);
-  for (;;)
-    {
-      if (!step_row (self, stmt, &has_row, what, error))
-        return NULL;
-      if (!has_row)
-        break;
-      g_ptr_array_add (units, unit_from_row (stmt));
-    }
   return g_steal_pointer (&units);
 }
 
@@ -1503,19 +1478,14 @@ unit_exists (ScSqliteStore  *self,
              gint64          unit_id,
              GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  const char *what = _("look up the unit");
-  gboolean has_row;
+  gint64 found = 0;
 
-  stmt = prepare (self, "SELECT 1 FROM units WHERE id = ?", what, error);
-  if (stmt == NULL)
+  if (!query (self, _("look up the unit"), "SELECT 1 FROM units WHERE id = ?", BINDS (BIND_INT (unit_id)),
+              first_int64, &found, error))
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, unit_id);
-  if (!step_row (self, stmt, &has_row, what, error))
-    return FALSE;
-  if (!has_row)
+  if (found == 0)
     set_not_found (error, unit_id);
-  return has_row;
+  return found != 0;
 }
 
 static GPtrArray *
@@ -1525,39 +1495,16 @@ list_steps (ScStore     *store,
 {
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_step_record_free);
-  const char *what = _("list the unit’s steps");
-  gboolean has_row;
   gboolean ok;
 
   /* One read transaction, so the unit and its steps are one snapshot. */
   if (!tx_begin (self, FALSE, error))
     return NULL;
-  ok = unit_exists (self, unit_id, error);
-  if (ok)
-    stmt = prepare (self,
-                    "SELECT name, started, finished, ok, error FROM steps WHERE unit_id = ? ORDER BY rowid",
-                    what, error);
-  ok = ok && stmt != NULL;
-  if (ok)
-    sqlite3_bind_int64 (stmt, 1, unit_id);
-  while (ok)
-    {
-      ScStepRecord *step;
-
-      ok = step_row (self, stmt, &has_row, what, error);
-      if (!ok || !has_row)
-        break;
-      step = g_new0 (ScStepRecord, 1);
-      step->name = column_text (stmt, 0);
-      step->started = sqlite3_column_int64 (stmt, 1);
-      step->finished = sqlite3_column_int64 (stmt, 2);
-      step->ok = sqlite3_column_int (stmt, 3) != 0;
-      step->error = column_text (stmt, 4);
-      g_ptr_array_add (steps, step);
-    }
-  g_clear_pointer (&stmt, sqlite3_finalize);
+  ok = unit_exists (self, unit_id, error) &&
+       query (self, _("list the unit’s steps"),
+              "SELECT " SC_STORE_STEP_COLUMNS " FROM steps WHERE unit_id = ? ORDER BY rowid",
+              BINDS (BIND_INT (unit_id)), into_steps, steps, error);
   if (!tx_end (self, ok, ok ? error : NULL))
     return NULL;
   return g_steal_pointer (&steps);
@@ -1570,49 +1517,15 @@ list_prints (ScStore     *store,
 {
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GPtrArray) prints = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_print_record_free);
-  const char *what = _("list the unit’s label prints");
-  gboolean has_row;
   gboolean ok;
 
   if (!tx_begin (self, FALSE, error))
     return NULL;
-  ok = unit_exists (self, unit_id, error);
-  if (ok)
-    stmt = prepare (self,
-                    "SELECT id, kind, reprint, reason, printer, operator, time, status, error FROM prints "
-                    "WHERE unit_id = ? ORDER BY id",
-                    what, error);
-  ok = ok && stmt != NULL;
-  if (ok)
-    sqlite3_bind_int64 (stmt, 1, unit_id);
-  while (ok)
-    {
-      ScPrintRecord *print;
-
-      ok = step_row (self, stmt, &has_row, what, error);
-      if (!ok || !has_row)
-        break;
-      print = g_new0 (ScPrintRecord, 1);
-      print->id = sqlite3_column_int64 (stmt, 0);
-      print->kind = sqlite3_column_int (stmt, 1) == SC_LABEL_KIND_PACKAGE ? SC_LABEL_KIND_PACKAGE
-                                                                           : SC_LABEL_KIND_PRODUCT;
-      print->reprint = sqlite3_column_int (stmt, 2) != 0;
-      print->reason = column_text (stmt, 3);
-      print->printer = column_text (stmt, 4);
-      print->operator_name = column_text (stmt, 5);
-      print->time = sqlite3_column_int64 (stmt, 6);
-      {
-        const char *status = (const char *) sqlite3_column_text (stmt, 7);
-        print->status = g_strcmp0 (status, "pending") == 0 ? SC_PRINT_PENDING
-                      : g_strcmp0 (status, "failed") == 0 ? SC_PRINT_FAILED
-                      : g_strcmp0 (status, "not-sent") == 0 ? SC_PRINT_NOT_SENT : SC_PRINT_DONE;
-      }
-      print->error = column_text (stmt, 8);
-      g_ptr_array_add (prints, print);
-    }
-  g_clear_pointer (&stmt, sqlite3_finalize);
+  ok = unit_exists (self, unit_id, error) &&
+       query (self, _("list the unit’s label prints"),
+              "SELECT " SC_STORE_PRINT_COLUMNS " FROM prints WHERE unit_id = ? ORDER BY id",
+              BINDS (BIND_INT (unit_id)), into_prints, prints, error);
   if (!tx_end (self, ok, ok ? error : NULL))
     return NULL;
   return g_steal_pointer (&prints);
@@ -1638,127 +1551,134 @@ audit (ScStore     *store,
   return tx_end (self, ok, ok ? error : NULL);
 }
 
+/* The audit log read in order, each entry checked against the one before
+ * it and against the head kept beside the database. */
+typedef struct
+{
+  char       *prev;       /* the hash the next entry follows */
+  gint64      expected;   /* the next entry's id */
+  gint64      head_id;    /* 0: no head */
+  const char *head_hash;
+  gboolean    head_seen;
+} AuditWalk;
+
+static gboolean
+verify_audit_entry (const ScStoreRow  *row,
+                    gpointer           data,
+                    GError           **error)
+{
+  AuditWalk *walk = data;
+  g_autofree char *hash = NULL;
+  gint64 id = _sc_store_row_get_int64 (row, 0);
+  const char *actor = _sc_store_row_get_text (row, 2);
+  const char *action = _sc_store_row_get_text (row, 3);
+  const char *serial = _sc_store_row_get_text (row, 4);
+  const char *details = _sc_store_row_get_text (row, 5);
+  const char *prev_hash = _sc_store_row_get_text (row, 6);
+  const char *stored = _sc_store_row_get_text (row, 7);
+
+  /* Ids are read in ascending order, so a jump is a removed entry. */
+  if (id == walk->expected + 1)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
+                   _("The audit log does not verify at entry %" PRId64 ": entry %" PRId64
+                     " before it is missing; the log has been tampered with, so keep the database file "
+                     "as evidence and report it"),
+                   id, walk->expected);
+      return FALSE;
+    }
+  if (id != walk->expected)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
+                   _("The audit log does not verify at entry %" PRId64 ": entries %" PRId64
+                     " to %" PRId64 " before it are missing; the log has been tampered with, so "
+                     "keep the database file as evidence and report it"),
+                   id, walk->expected, id - 1);
+      return FALSE;
+    }
+
+  if (g_strcmp0 (prev_hash, walk->prev) != 0)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
+                   _("The audit log does not verify at entry %" PRId64 ": it is out of order, "
+                     "it does not follow the entry before it; the log has been tampered with, so keep "
+                     "the database file as evidence and report it"),
+                   id);
+      return FALSE;
+    }
+
+  hash = audit_hash (walk->prev, id, _sc_store_row_get_int64 (row, 1), actor ? actor : "",
+                     action ? action : "", serial, details);
+  if (g_strcmp0 (hash, stored) != 0)
+    {
+      g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
+                   _("The audit log does not verify at entry %" PRId64 ": its contents were "
+                     "edited after it was written; the log has been tampered with, so keep the "
+                     "database file as evidence and report it"),
+                   id);
+      return FALSE;
+    }
+
+  if (id == walk->head_id)
+    {
+      if (g_strcmp0 (stored, walk->head_hash) != 0)
+        {
+          g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
+                       _("The audit log does not verify at entry %" PRId64 ": it is not the entry "
+                         "the log ended with when it was written; the log has been tampered with, so keep "
+                         "the database file as evidence and report it"),
+                       id);
+          return FALSE;
+        }
+      walk->head_seen = TRUE;
+    }
+
+  g_free (walk->prev);
+  walk->prev = g_steal_pointer (&hash);
+  walk->expected++;
+  return TRUE;
+}
+
 static gboolean
 audit_verify_locked (ScSqliteStore  *self,
                      guint64        *n_entries,
                      GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autofree char *prev = g_strdup (ZERO_HASH);
   g_autofree char *head = NULL;
   g_autofree char *head_hash = NULL;
-  const char *what = _("read the audit log");
-  gint64 expected = 1, head_id = 0;
-  gboolean has_row, head_seen = FALSE;
+  AuditWalk walk = { .prev = g_strdup (ZERO_HASH), .expected = 1 };
+  gboolean ok;
 
   /* The head written beside the database, if there is one. */
   if (self->head_path != NULL && g_file_get_contents (self->head_path, &head, NULL, NULL))
     {
       char hash_text[65] = "";
 
-      if (sscanf (head, "%" G_GINT64_FORMAT " %64s", &head_id, hash_text) == 2)
+      if (sscanf (head, "%" G_GINT64_FORMAT " %64s", &walk.head_id, hash_text) == 2)
         head_hash = g_strdup (hash_text);
       else
-        head_id = 0;
+        walk.head_id = 0;
     }
+  walk.head_hash = head_hash;
 
-  stmt = prepare (self,
-                  "SELECT id, time, actor, action, serial, details, prev_hash, hash FROM audit ORDER BY id",
-                  what, error);
-  if (stmt == NULL)
+  ok = query (self, _("read the audit log"),
+              "SELECT " SC_STORE_AUDIT_COLUMNS ", prev_hash, hash FROM audit ORDER BY id", NULL,
+              verify_audit_entry, &walk, error);
+  g_free (walk.prev);
+  if (!ok)
     return FALSE;
 
-  for (;;)
-    {
-      g_autofree char *hash = NULL;
-      const char *actor, *action, *serial, *details, *prev_hash, *stored;
-      gint64 id;
-
-      if (!step_row (self, stmt, &has_row, what, error))
-        return FALSE;
-      if (!has_row)
-        break;
-
-      id = sqlite3_column_int64 (stmt, 0);
-      actor = (const char *) sqlite3_column_text (stmt, 2);
-      action = (const char *) sqlite3_column_text (stmt, 3);
-      serial = (const char *) sqlite3_column_text (stmt, 4);
-      details = (const char *) sqlite3_column_text (stmt, 5);
-      prev_hash = (const char *) sqlite3_column_text (stmt, 6);
-      stored = (const char *) sqlite3_column_text (stmt, 7);
-
-      /* Ids are read in ascending order, so a jump is a removed entry. */
-      if (id == expected + 1)
-        {
-          g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
-                       _("The audit log does not verify at entry %" PRId64 ": entry %" PRId64
-                         " before it is missing; the log has been tampered with, so keep the database file "
-                         "as evidence and report it"),
-                       id, expected);
-          return FALSE;
-        }
-      if (id != expected)
-        {
-          g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
-                       _("The audit log does not verify at entry %" PRId64 ": entries %" PRId64
-                         " to %" PRId64 " before it are missing; the log has been tampered with, so "
-                         "keep the database file as evidence and report it"),
-                       id, expected, id - 1);
-          return FALSE;
-        }
-
-      if (g_strcmp0 (prev_hash, prev) != 0)
-        {
-          g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
-                       _("The audit log does not verify at entry %" PRId64 ": it is out of order, "
-                         "it does not follow the entry before it; the log has been tampered with, so keep "
-                         "the database file as evidence and report it"),
-                       id);
-          return FALSE;
-        }
-
-      hash = audit_hash (prev, id, sqlite3_column_int64 (stmt, 1), actor ? actor : "",
-                         action ? action : "", serial, details);
-      if (g_strcmp0 (hash, stored) != 0)
-        {
-          g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
-                       _("The audit log does not verify at entry %" PRId64 ": its contents were "
-                         "edited after it was written; the log has been tampered with, so keep the "
-                         "database file as evidence and report it"),
-                       id);
-          return FALSE;
-        }
-
-      if (id == head_id)
-        {
-          if (g_strcmp0 (stored, head_hash) != 0)
-            {
-              g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
-                           _("The audit log does not verify at entry %" PRId64 ": it is not the entry "
-                             "the log ended with when it was written; the log has been tampered with, so keep "
-                             "the database file as evidence and report it"),
-                           id);
-              return FALSE;
-            }
-          head_seen = TRUE;
-        }
-
-      g_free (prev);
-      prev = g_steal_pointer (&hash);
-      expected++;
-    }
-
-  if (head_id > 0 && !head_seen)
+  if (walk.head_id > 0 && !walk.head_seen)
     {
       g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_TAMPERED,
                    _("The audit log does not verify at entry %" PRId64 ": entries %" PRId64
                      " to %" PRId64 " are missing from its end; the log has been tampered with, so "
                      "keep the database file as evidence and report it"),
-                   expected, expected, head_id);
+                   walk.expected, walk.expected, walk.head_id);
       return FALSE;
     }
 
-  *n_entries = (guint64) (expected - 1);
+  *n_entries = (guint64) (walk.expected - 1);
   return TRUE;
 }
 
@@ -1786,14 +1706,11 @@ count (ScSqliteStore  *self,
        guint64        *out,
        GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  const char *what = _("count the records");
-  gboolean has_row;
+  gint64 n = 0;
 
-  stmt = prepare (self, sql, what, error);
-  if (stmt == NULL || !step_row (self, stmt, &has_row, what, error))
+  if (!query (self, _("count the records"), sql, NULL, first_int64, &n, error))
     return FALSE;
-  *out = has_row ? (guint64) sqlite3_column_int64 (stmt, 0) : 0;
+  *out = (guint64) n;
   return TRUE;
 }
 
@@ -1835,7 +1752,7 @@ describe (ScStore *store)
   return g_strdup_printf (_("SQLite database %s"), display);
 }
 
-static GPtrArray *search_units (ScStore *store, const ScUnitQuery *query, GError **error);
+static GPtrArray *search_units (ScStore *store, const ScUnitQuery *search, GError **error);
 static GPtrArray *list_audit   (ScStore *store, const char *serial, GError **error);
 static gint64        add_user           (ScStore *store, const ScUserRecord *user, const char *admin,
                                          GError **error);
@@ -1888,11 +1805,9 @@ static gboolean
 migrate (ScSqliteStore  *self,
          GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *display = g_filename_display_name (self->path);
   const char *what = _("read the schema version");
   gint64 version = 0;
-  gboolean has_row;
   gboolean ok;
 
   if (!tx_begin (self, TRUE, error))
@@ -1900,13 +1815,8 @@ migrate (ScSqliteStore  *self,
 
   ok = exec (self,
              "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)",
-             what, error);
-  if (ok)
-    stmt = prepare (self, "SELECT max(version) FROM schema_version", what, error);
-  ok = ok && stmt != NULL && step_row (self, stmt, &has_row, what, error);
-  if (ok && has_row)
-    version = sqlite3_column_int64 (stmt, 0);
-  g_clear_pointer (&stmt, sqlite3_finalize);
+             what, error) &&
+       query (self, what, "SELECT max(version) FROM schema_version", NULL, first_int64, &version, error);
 
   if (ok && version > SCHEMA_VERSION)
     {
@@ -1919,18 +1829,9 @@ migrate (ScSqliteStore  *self,
 
   for (gint64 v = version + 1; ok && v <= SCHEMA_VERSION; v++)
     {
-      g_autoptr(sqlite3_stmt) record = NULL;
-
-      ok = exec (self, migrations[v - 1], _("update the database schema"), error);
-      if (ok)
-        record = prepare (self, "INSERT INTO schema_version (version, applied) VALUES (?, ?)", what, error);
-      ok = ok && record != NULL;
-      if (ok)
-        {
-          sqlite3_bind_int64 (record, 1, v);
-          sqlite3_bind_int64 (record, 2, g_get_real_time ());
-          ok = step_done (self, record, what, error);
-        }
+      ok = exec (self, migrations[v - 1], _("update the database schema"), error) &&
+           query (self, what, "INSERT INTO schema_version (version, applied) VALUES (?, ?)",
+                  BINDS (BIND_INT (v), BIND_INT (g_get_real_time ())), NULL, NULL, error);
       if (ok && v > 1)
         g_debug ("Migrated %s to schema version %" G_GINT64_FORMAT, display, v);
     }
@@ -2078,19 +1979,16 @@ _sc_sqlite_store_open (const char  *path,
 
 static GPtrArray *
 search_units (ScStore            *store,
-              const ScUnitQuery  *query,
+              const ScUnitQuery  *search,
               GError            **error)
 {
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_unit_record_free);
   g_autofree char *sql = NULL;
-  const char *what = _("search the units");
   const char *result;
-  gboolean has_row;
 
-  switch (query->result)
+  switch (search->result)
     {
     case SC_UNIT_RESULT_PASSED:
       result = "state = 'complete'";
@@ -2111,27 +2009,18 @@ search_units (ScStore            *store,
       break;
     }
 
-  sql = g_strdup_printf ("SELECT " UNIT_COLUMNS " FROM units "
+  sql = g_strdup_printf ("SELECT " SC_STORE_UNIT_COLUMNS " FROM units "
                          "WHERE (?1 = 0 OR created >= ?1) AND (?2 = 0 OR created < ?2) "
                          "AND (?3 IS NULL OR instr(lower(serial), lower(?3)) > 0) AND %s "
                          "ORDER BY created DESC, id DESC LIMIT ?4",
                          result);
-  stmt = prepare (self, sql, what, error);
-  if (stmt == NULL)
+  if (!query (self, _("search the units"), sql,
+              BINDS (BIND_INT (search->since), BIND_INT (search->until),
+                     BIND_TEXT (search->serial_contains != NULL && *search->serial_contains != '\0'
+                                ? search->serial_contains : NULL),
+                     BIND_INT (search->limit > 0 ? (gint64) search->limit : -1)),
+              into_units, units, error))
     return NULL;
-  sqlite3_bind_int64 (stmt, 1, query->since);
-  sqlite3_bind_int64 (stmt, 2, query->until);
-  bind_text (stmt, 3, query->serial_contains != NULL && *query->serial_contains != '\0'
-                      ? query->serial_contains : NULL);
-  sqlite3_bind_int64 (stmt, 4, query->limit > 0 ? (gint64) query->limit : -1);
-  for (;;)
-    {
-      if (!step_row (self, stmt, &has_row, what, error))
-        return NULL;
-      if (!has_row)
-        break;
-      g_ptr_array_add (units, unit_from_row (stmt));
-    }
   return g_steal_pointer (&units);
 }
 
@@ -2142,57 +2031,16 @@ list_audit (ScStore     *store,
 {
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_audit_entry_free);
-  const char *what = _("read the audit log");
-  gboolean has_row;
 
-  stmt = prepare (self, "SELECT id, time, actor, action, serial, details FROM audit WHERE serial = ? ORDER BY id",
-                  what, error);
-  if (stmt == NULL)
+  if (!query (self, _("read the audit log"),
+              "SELECT " SC_STORE_AUDIT_COLUMNS " FROM audit WHERE serial = ? ORDER BY id",
+              BINDS (BIND_TEXT (serial)), into_audit, entries, error))
     return NULL;
-  bind_text (stmt, 1, serial);
-  for (;;)
-    {
-      ScAuditEntry *entry;
-
-      if (!step_row (self, stmt, &has_row, what, error))
-        return NULL;
-      if (!has_row)
-        break;
-      entry = g_new0 (ScAuditEntry, 1);
-      entry->id = sqlite3_column_int64 (stmt, 0);
-      entry->time = sqlite3_column_int64 (stmt, 1);
-      entry->actor = column_text (stmt, 2);
-      entry->action = column_text (stmt, 3);
-      entry->serial = column_text (stmt, 4);
-      entry->details = column_text (stmt, 5);
-      g_ptr_array_add (entries, entry);
-    }
   return g_steal_pointer (&entries);
 }
 
 /* Users (appended: sc-store.h "Users") */
-
-#define USER_COLUMNS "id, name, roles, disabled, passcode_hash, badge_mac, failures, retry_after, created, updated"
-
-static ScUserRecord *
-user_from_row (sqlite3_stmt *stmt)
-{
-  ScUserRecord *user = g_new0 (ScUserRecord, 1);
-
-  user->id = sqlite3_column_int64 (stmt, 0);
-  user->name = column_text (stmt, 1);
-  user->roles = (guint) sqlite3_column_int (stmt, 2);
-  user->disabled = sqlite3_column_int (stmt, 3) != 0;
-  user->passcode_hash = column_text (stmt, 4);
-  user->badge_mac = column_text (stmt, 5);
-  user->failures = (guint) sqlite3_column_int (stmt, 6);
-  user->retry_after = sqlite3_column_int64 (stmt, 7);
-  user->created = sqlite3_column_int64 (stmt, 8);
-  user->updated = sqlite3_column_int64 (stmt, 9);
-  return user;
-}
 
 /* The user whose @column is @value, or NULL: with *@error set on a
  * failure, left unset when there is none. */
@@ -2202,18 +2050,11 @@ user_where (ScSqliteStore  *self,
             const char     *value,
             GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autofree char *sql = g_strdup_printf ("SELECT " USER_COLUMNS " FROM users WHERE %s = ?", column);
-  const char *what = _("read the station’s users");
-  gboolean has_row;
+  g_autofree char *sql = g_strdup_printf ("SELECT " SC_STORE_USER_COLUMNS " FROM users WHERE %s = ?", column);
+  ScUserRecord *user = NULL;
 
-  stmt = prepare (self, sql, what, error);
-  if (stmt == NULL)
-    return NULL;
-  bind_text (stmt, 1, value);
-  if (!step_row (self, stmt, &has_row, what, error) || !has_row)
-    return NULL;
-  return user_from_row (stmt);
+  query (self, _("read the station’s users"), sql, BINDS (BIND_TEXT (value)), first_user, &user, error);
+  return user;
 }
 
 static void
@@ -2327,12 +2168,10 @@ add_user (ScStore             *store,
 {
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) insert = NULL;
   g_autoptr(ScUserRecord) existing = NULL;
   g_autofree char *roles = sc_roles_to_string (user->roles);
   g_autofree char *details = NULL;
   g_autofree char *actor = NULL;
-  const char *what = _("add the user");
   GError *local_error = NULL;
   gint64 now = g_get_real_time ();
   gint64 id = 0;
@@ -2367,20 +2206,12 @@ add_user (ScStore             *store,
   if (!check_badge_free (self, user->badge_mac, NULL, error))
     goto out;
 
-  insert = prepare (self,
-                    "INSERT INTO users (name, roles, disabled, passcode_hash, badge_mac, created, updated) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    what, error);
-  if (insert == NULL)
-    goto out;
-  bind_text (insert, 1, user->name);
-  sqlite3_bind_int (insert, 2, (int) user->roles);
-  sqlite3_bind_int (insert, 3, user->disabled ? 1 : 0);
-  bind_text (insert, 4, user->passcode_hash);
-  bind_text (insert, 5, user->badge_mac);
-  sqlite3_bind_int64 (insert, 6, now);
-  sqlite3_bind_int64 (insert, 7, now);
-  if (!step_done (self, insert, what, error))
+  if (!query (self, _("add the user"),
+              "INSERT INTO users (name, roles, disabled, passcode_hash, badge_mac, created, updated) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)",
+              BINDS (BIND_TEXT (user->name), BIND_INT ((int) user->roles), BIND_INT (user->disabled ? 1 : 0),
+                     BIND_TEXT (user->passcode_hash), BIND_TEXT (user->badge_mac), BIND_INT (now), BIND_INT (now)),
+              NULL, NULL, error))
     goto out;
   id = sqlite3_last_insert_rowid (self->db);
 
@@ -2418,62 +2249,43 @@ update_user (ScStore             *store,
 
   if (changes & SC_USER_CHANGE_ROLES)
     {
-      g_autoptr(sqlite3_stmt) stmt = NULL;
       g_autofree char *roles = sc_roles_to_string (user->roles);
       g_autofree char *old_roles = sc_roles_to_string (old->roles);
       g_autofree char *details = g_strdup_printf ("%s: roles %s (were %s)", old->name, roles, old_roles);
 
-      if (!(stmt = prepare (self, "UPDATE users SET roles = ?, updated = ? WHERE id = ?", what, error)))
-        goto out;
-      sqlite3_bind_int (stmt, 1, (int) user->roles);
-      sqlite3_bind_int64 (stmt, 2, now);
-      sqlite3_bind_int64 (stmt, 3, old->id);
-      if (!step_done (self, stmt, what, error) || !append_audit (self, now, admin, "user-roles", NULL, details, error))
+      if (!query (self, what, "UPDATE users SET roles = ?, updated = ? WHERE id = ?",
+                  BINDS (BIND_INT ((int) user->roles), BIND_INT (now), BIND_INT (old->id)), NULL, NULL, error) ||
+          !append_audit (self, now, admin, "user-roles", NULL, details, error))
         goto out;
     }
 
   if (changes & SC_USER_CHANGE_PASSCODE)
     {
-      g_autoptr(sqlite3_stmt) stmt = NULL;
       g_autofree char *details = g_strdup_printf ("%s: new passcode", old->name);
 
-      if (!(stmt = prepare (self, "UPDATE users SET passcode_hash = ?, failures = 0, retry_after = 0, updated = ? "
-                                  "WHERE id = ?", what, error)))
-        goto out;
-      bind_text (stmt, 1, user->passcode_hash);
-      sqlite3_bind_int64 (stmt, 2, now);
-      sqlite3_bind_int64 (stmt, 3, old->id);
-      if (!step_done (self, stmt, what, error) ||
+      if (!query (self, what,
+                  "UPDATE users SET passcode_hash = ?, failures = 0, retry_after = 0, updated = ? WHERE id = ?",
+                  BINDS (BIND_TEXT (user->passcode_hash), BIND_INT (now), BIND_INT (old->id)), NULL, NULL, error) ||
           !append_audit (self, now, admin, "user-passcode", NULL, details, error))
         goto out;
     }
 
   if (changes & SC_USER_CHANGE_BADGE)
     {
-      g_autoptr(sqlite3_stmt) stmt = NULL;
       g_autofree char *details = g_strdup_printf (user->badge_mac ? "%s: badge set" : "%s: badge removed",
                                                   old->name);
 
       if (!check_badge_free (self, user->badge_mac, old->name, error) ||
-          !(stmt = prepare (self, "UPDATE users SET badge_mac = ?, updated = ? WHERE id = ?", what, error)))
-        goto out;
-      bind_text (stmt, 1, user->badge_mac);
-      sqlite3_bind_int64 (stmt, 2, now);
-      sqlite3_bind_int64 (stmt, 3, old->id);
-      if (!step_done (self, stmt, what, error) || !append_audit (self, now, admin, "user-badge", NULL, details, error))
+          !query (self, what, "UPDATE users SET badge_mac = ?, updated = ? WHERE id = ?",
+                  BINDS (BIND_TEXT (user->badge_mac), BIND_INT (now), BIND_INT (old->id)), NULL, NULL, error) ||
+          !append_audit (self, now, admin, "user-badge", NULL, details, error))
         goto out;
     }
 
   if (changes & SC_USER_CHANGE_DISABLED)
     {
-      g_autoptr(sqlite3_stmt) stmt = NULL;
-
-      if (!(stmt = prepare (self, "UPDATE users SET disabled = ?, updated = ? WHERE id = ?", what, error)))
-        goto out;
-      sqlite3_bind_int (stmt, 1, user->disabled ? 1 : 0);
-      sqlite3_bind_int64 (stmt, 2, now);
-      sqlite3_bind_int64 (stmt, 3, old->id);
-      if (!step_done (self, stmt, what, error) ||
+      if (!query (self, what, "UPDATE users SET disabled = ?, updated = ? WHERE id = ?",
+                  BINDS (BIND_INT (user->disabled ? 1 : 0), BIND_INT (now), BIND_INT (old->id)), NULL, NULL, error) ||
           !append_audit (self, now, admin, user->disabled ? "user-disabled" : "user-enabled", NULL, old->name, error))
         goto out;
     }
@@ -2531,22 +2343,11 @@ list_users (ScStore  *store,
 {
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify) sc_user_record_free);
-  const char *what = _("read the station’s users");
-  gboolean has_row;
 
-  stmt = prepare (self, "SELECT " USER_COLUMNS " FROM users ORDER BY name", what, error);
-  if (stmt == NULL)
+  if (!query (self, _("read the station’s users"), "SELECT " SC_STORE_USER_COLUMNS " FROM users ORDER BY name", NULL,
+              into_users, users, error))
     return NULL;
-  for (;;)
-    {
-      if (!step_row (self, stmt, &has_row, what, error))
-        return NULL;
-      if (!has_row)
-        break;
-      g_ptr_array_add (users, user_from_row (stmt));
-    }
   return g_steal_pointer (&users);
 }
 
@@ -2571,10 +2372,8 @@ begin_sign_in (ScStore     *store,
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUserRecord) user = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GError) refusal = NULL;
   GError *local_error = NULL;
-  const char *what = _("record the sign-in");
   gboolean ok = FALSE;
 
   if (!tx_begin (self, TRUE, error))
@@ -2621,13 +2420,10 @@ begin_sign_in (ScStore     *store,
   /* Counted as a failure until the passcode is found right. */
   user->failures++;
   user->retry_after = now + sc_users_retry_delay (user->failures);
-  stmt = prepare (self, "UPDATE users SET failures = ?, retry_after = ? WHERE id = ?", what, error);
-  if (stmt == NULL)
-    goto out;
-  sqlite3_bind_int (stmt, 1, (int) MIN (user->failures, (guint) G_MAXINT));
-  sqlite3_bind_int64 (stmt, 2, user->retry_after);
-  sqlite3_bind_int64 (stmt, 3, user->id);
-  ok = step_done (self, stmt, what, error);
+  ok = query (self, _("record the sign-in"), "UPDATE users SET failures = ?, retry_after = ? WHERE id = ?",
+              BINDS (BIND_INT ((int) MIN (user->failures, (guint) G_MAXINT)), BIND_INT (user->retry_after),
+                     BIND_INT (user->id)),
+              NULL, NULL, error);
 
 out:
   if (!tx_end (self, ok, ok ? error : NULL))
@@ -2651,9 +2447,7 @@ finish_sign_in (ScStore     *store,
   ScSqliteStore *self = SC_SQLITE_STORE (store);
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   g_autoptr(ScUserRecord) user = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *details = NULL;
-  const char *what = _("record the sign-in");
   gboolean by_passcode = g_str_equal (method, "passcode");
   gint64 now = g_get_real_time ();
   gboolean done = FALSE;
@@ -2663,20 +2457,13 @@ finish_sign_in (ScStore     *store,
   if (!(user = load_user (self, name, error)))
     goto out;
 
-  if (ok && by_passcode)
-    {
-      stmt = prepare (self,
-                      new_hash ? "UPDATE users SET failures = 0, retry_after = 0, passcode_hash = ? WHERE id = ?"
-                               : "UPDATE users SET failures = 0, retry_after = 0 WHERE id = ?",
-                      what, error);
-      if (stmt == NULL)
-        goto out;
-      if (new_hash != NULL)
-        bind_text (stmt, 1, new_hash);
-      sqlite3_bind_int64 (stmt, new_hash ? 2 : 1, user->id);
-      if (!step_done (self, stmt, what, error))
-        goto out;
-    }
+  if (ok && by_passcode &&
+      !query (self, _("record the sign-in"),
+              new_hash ? "UPDATE users SET failures = 0, retry_after = 0, passcode_hash = ? WHERE id = ?"
+                       : "UPDATE users SET failures = 0, retry_after = 0 WHERE id = ?",
+              new_hash ? BINDS (BIND_TEXT (new_hash), BIND_INT (user->id)) : BINDS (BIND_INT (user->id)),
+              NULL, NULL, error))
+    goto out;
 
   if (ok)
     {
