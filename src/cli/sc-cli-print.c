@@ -118,9 +118,10 @@ show_waiting_unit (ScStore       *store,
           what = last != NULL ? _("not printed, nothing was sent") : _("not printed yet");
           break;
         }
-      g_print ("  %-8s %s%s%s\n", sc_label_kind_to_string (kind), what,
-               status != SC_PRINT_DONE && last && last->error ? "\n           " : "",
-               status != SC_PRINT_DONE && last && last->error ? last->error : "");
+      /* Translators: a line under a unit waiting to print: "product label: printed" */
+      g_print (_("  %s: %s\n"), sc_label_kind_to_display (kind), what);
+      if (status != SC_PRINT_DONE && last != NULL && last->error != NULL)
+        g_print ("    %s\n", last->error);
     }
   return TRUE;
 }

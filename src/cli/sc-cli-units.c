@@ -238,7 +238,7 @@ cmd_show (int    argc,
   updated = format_time (unit->updated);
   g_print (_("Serial:       %s\n"), unit->serial);
   g_print (_("Product:      %s (PID %s)\n"), unit->product, unit->pid ? unit->pid : "-");
-  g_print (_("State:        %s%s%s\n"), sc_unit_state_to_string (unit->state),
+  g_print (_("State:        %s%s%s\n"), sc_unit_state_to_display (unit->state),
            unit->failure ? " — " : "", unit->failure ? unit->failure : "");
   g_print (_("Key:          %s%s\n"), unit->key_origin == SC_KEY_ORIGIN_DEVICE ? _("made on the unit") :
            unit->key_origin == SC_KEY_ORIGIN_STATION ? _("made on the station") : "-",
@@ -366,7 +366,7 @@ cmd_reprint (int    argc,
   if (unit->state < SC_UNIT_LABELLED || unit->state == SC_UNIT_FAILED || unit->puk == NULL || unit->pin_sealed == NULL)
     {
       g_printerr (_("setup-console-cli: unit %s is %s: only a unit whose labels were made can be reprinted\n"),
-                  argv[1], sc_unit_state_to_string (unit->state));
+                  argv[1], sc_unit_state_to_display (unit->state));
       return EXIT_BAD_INPUT;
     }
 
@@ -417,14 +417,16 @@ cmd_reprint (int    argc,
     {
       if (!sc_printer_error_sent_nothing (print_error))
         g_prefix_error (&print_error,
-                        _("The %s label of %s may or may not have been printed, and the records say so (print "
+                        /* Translators: the first %s is "product label" or "package label" */
+                        _("The %s of %s may or may not have been printed, and the records say so (print "
                           "pending); destroy any copy and print it again as a reprint with a reason. "),
-                        kind_name, unit->serial);
+                        sc_label_kind_to_display (kind), unit->serial);
       return fail_error (print_error);
     }
 
-  g_print (_("Reprinted the %s label of %s (%s), recorded with the reason “%s”\n"), kind_name, unit->serial,
-           printer, reason);
+  /* Translators: the first %s is "product label" or "package label" */
+  g_print (_("Reprinted the %s of %s (%s), recorded with the reason “%s”\n"), sc_label_kind_to_display (kind),
+           unit->serial, printer, reason);
   return EXIT_OK;
 }
 
