@@ -1325,13 +1325,15 @@ begin_print (ScStore      *store,
         {
           if (g_strcmp0 (earlier, "done") == 0)
             g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_PRINTED,
-                         _("The %s label of %s has been printed already; a second copy is printed only as a "
-                           "reprint, with a reason"), kind_name, unit->serial);
+                         /* Translators: the first %s is "product label" or "package label" */
+                         _("The %s of %s has been printed already; a second copy is printed only as a "
+                           "reprint, with a reason"), sc_label_kind_to_display (kind), unit->serial);
           else
             g_set_error (error, SC_STORE_ERROR, SC_STORE_ERROR_PRINTED,
-                         _("The %s label of %s is being printed, or its print broke off and it may or may not "
+                         /* Translators: the first %s is "product label" or "package label" */
+                         _("The %s of %s is being printed, or its print broke off and it may or may not "
                            "exist; nothing was sent. Check the printer, and print it again only as a reprint, "
-                           "with a reason"), kind_name, unit->serial);
+                           "with a reason"), sc_label_kind_to_display (kind), unit->serial);
           goto out;
         }
     }
