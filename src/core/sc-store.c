@@ -53,6 +53,40 @@ sc_unit_state_to_string (ScUnitState state)
     }
 }
 
+/**
+ * sc_unit_state_to_display:
+ *
+ * Returns: the state in the operator's words, translated, for sentences and
+ * lists people read (the records keep sc_unit_state_to_string()'s names).
+ */
+const char *
+sc_unit_state_to_display (ScUnitState state)
+{
+  switch (state)
+    {
+    case SC_UNIT_STARTED:
+      return C_("unit state", "started");
+    case SC_UNIT_KEYED:
+      return C_("unit state", "keyed");
+    case SC_UNIT_SIGNED:
+      return C_("unit state", "signed");
+    case SC_UNIT_WRITTEN:
+      return C_("unit state", "written");
+    case SC_UNIT_VERIFIED:
+      return C_("unit state", "verified");
+    case SC_UNIT_LABELLED:
+      return C_("unit state", "labelled");
+    case SC_UNIT_COMPLETE:
+      return C_("unit state", "complete");
+    case SC_UNIT_FAILED:
+      return C_("unit state", "failed");
+    case SC_UNIT_SUPERSEDED:
+      return C_("unit state", "superseded");
+    default:
+      return "?";
+    }
+}
+
 void
 sc_unit_record_free (ScUnitRecord *record)
 {

@@ -44,6 +44,9 @@ typedef enum
 } ScUnitState;
 
 const char *sc_unit_state_to_string (ScUnitState state);
+/* The state in the operator's words, translated (the records keep the
+ * names above). */
+const char *sc_unit_state_to_display (ScUnitState state);
 
 /* One unit's record. Strings may be NULL until their step has run. */
 typedef struct

@@ -73,33 +73,6 @@ sc_step_from_name (const char *name,
   return FALSE;
 }
 
-const char *
-sc_unit_state_to_display (ScUnitState state)
-{
-  switch (state)
-    {
-    case SC_UNIT_STARTED:
-      return C_("unit state", "started");
-    case SC_UNIT_KEYED:
-      return C_("unit state", "keyed");
-    case SC_UNIT_SIGNED:
-      return C_("unit state", "signed");
-    case SC_UNIT_WRITTEN:
-      return C_("unit state", "written");
-    case SC_UNIT_VERIFIED:
-      return C_("unit state", "verified");
-    case SC_UNIT_LABELLED:
-      return C_("unit state", "labelled");
-    case SC_UNIT_COMPLETE:
-      return C_("unit state", "complete");
-    case SC_UNIT_FAILED:
-      return C_("unit state", "failed");
-    case SC_UNIT_SUPERSEDED:
-      return C_("unit state", "superseded");
-    default:
-      return "?";
-    }
-}
 
 ScStation *
 sc_station_new (ScProfile       *profile,

@@ -49,10 +49,6 @@ const char *sc_step_get_title (ScStep step);
 gboolean    sc_step_from_name (const char *name,
                                ScStep     *step);
 
-/* A unit's state in the operator's words, translated (the records keep
- * sc_unit_state_to_string()'s names). */
-const char *sc_unit_state_to_display (ScUnitState state);
-
 /* What a station has: the product, its DAK, the records, the PIN secret, the
  * printer, the device address, and who works at it. */
 typedef struct
