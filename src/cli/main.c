@@ -153,6 +153,60 @@ read_input (const char  *path,
   return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
 }
 
+/* A DAK signature outside a unit run, in the station's records: an audit
+ * entry before the signature, so a crash still shows the attempt, and one
+ * after it saying what came of it. A certificate the records could not
+ * name is not given out. */
+static ScCertList *
+issue_recorded (ScStore     *store,
+                const char  *actor,
+                const char  *command,
+                ScDak       *dak,
+                X509_REQ    *csr,
+                const char  *serial,
+                GError     **error)
+{
+  g_autofree char *dsn = sc_csr_get_dsn (csr);
+  EVP_PKEY *key = X509_REQ_get0_pubkey (csr);
+  g_autofree char *fingerprint = key != NULL ? sc_key_fingerprint (key) : NULL;
+  g_autofree char *details = NULL;
+  g_autofree char *outcome = NULL;
+  g_autofree char *cert_serial = NULL;
+  g_autoptr(ScCertList) chain = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  details = g_strdup_printf ("%s: a CSR for DSN %s, key SHA-256 %s", command, dsn ? dsn : "-",
+                             fingerprint ? fingerprint : "-");
+  if (!sc_store_audit (store, actor, "dak-issue", dsn, details, error))
+    {
+      g_prefix_error (error, _("Nothing was signed: "));
+      return NULL;
+    }
+
+  chain = sc_dak_issue (dak, csr, serial, NULL, &local_error);
+  if (chain == NULL)
+    {
+      /* The refusal is on record too; the error the caller sees is the
+       * signer's or the policy's, whatever the records say. */
+      outcome = g_strdup_printf ("%s: %s", command, local_error->message);
+      sc_store_audit (store, actor, local_error->domain == SC_POLICY_ERROR ? "dak-issue-refused" : "dak-issue-failed",
+                      dsn, outcome, NULL);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  cert_serial = sc_cert_serial_hex (sk_X509_value (chain, 0));
+  outcome = g_strdup_printf ("%s: certificate serial %s, key SHA-256 %s", command, cert_serial,
+                             fingerprint ? fingerprint : "-");
+  if (!sc_store_audit (store, actor, "dak-issued", dsn, outcome, error))
+    {
+      g_prefix_error (error, _("The certificate %s was made, but the records could not say so, so it is not given "
+                               "out: "), cert_serial);
+      return NULL;
+    }
+  return g_steal_pointer (&chain);
+}
+
 static int
 cmd_issue (int    argc,
            char **argv)
@@ -162,8 +216,10 @@ cmd_issue (int    argc,
   g_autofree char *csr_path = NULL;
   g_autofree char *serial = NULL;
   g_autofree char *dak_uri = NULL, *pin_file = NULL;
+  g_autofree char *store_uri = NULL, *as = NULL, *as_file = NULL, *actor = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScStore) store = NULL;
   g_autoptr(ScDak) dak = NULL;
   g_autoptr(GBytes) input = NULL;
   g_autoptr(X509_REQ) csr = NULL;
@@ -175,6 +231,9 @@ cmd_issue (int    argc,
     { "serial", 's', 0, G_OPTION_ARG_STRING, &serial, N_("Require this DSN in the CSR"), N_("SERIAL") },
     { "dak", 0, 0, G_OPTION_ARG_STRING, &dak_uri, N_("The DAK, instead of the profile’s: a key file or yubikey://SERIAL[?slot=9c]"), N_("URI") },
     { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, N_("Read the DAK PIN from FILE (mode 0600) instead of asking"), N_("FILE") },
+    { "store", 'S', 0, G_OPTION_ARG_STRING, &store_uri, N_("Records, where the signature is recorded (default: SQLite in the data dir)"), N_("URI") },
+    { "as", 0, 0, G_OPTION_ARG_STRING, &as, N_("Who asks for the signature: an operator, once the station has users"), N_("USER") },
+    { "as-passcode-file", 0, 0, G_OPTION_ARG_FILENAME, &as_file, N_("Read the passcode of --as from FILE (mode 0600) instead of asking"), N_("FILE") },
     { NULL }
   };
   int status;
@@ -182,7 +241,9 @@ cmd_issue (int    argc,
   g_option_context_set_summary (context,
     _("Signs a device CSR with the product’s DAK and writes the full certificate chain\n"
       "(leaf first, then the DAK chain) as PEM to standard output, a drop-in for\n"
-      "Amazon’s CSR Signing Application. The CSR must pass the DAK’s CSR policy."));
+      "Amazon’s CSR Signing Application. The CSR must pass the DAK’s CSR policy.\n"
+      "The station’s records name every request, signed or refused, and who made it;\n"
+      "with users defined, it needs the right to provision (--as)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!parse (context, &argc, &argv, &status))
     return status;
@@ -198,8 +259,9 @@ cmd_issue (int    argc,
     return fail (EXIT_BAD_INPUT, error);
 
   if (!(profile = load_profile (profile_path, &error)) ||
+      !(store = cli_open_records_as (store_uri, as, as_file, SC_RIGHT_PROVISION, &actor, &error)) ||
       !(dak = cli_open_dak (profile, dak_uri, pin_file, TRUE, &error)) ||
-      !(chain = sc_dak_issue (dak, csr, serial, NULL, &error)))
+      !(chain = issue_recorded (store, actor, "issue", dak, csr, serial, &error)))
     return fail_error (error);
 
   if (sc_dak_is_training (dak))
@@ -224,8 +286,10 @@ cmd_keygen (int    argc,
   g_autofree char *serial = NULL;
   g_autofree char *out_dir = NULL;
   g_autofree char *dak_uri = NULL, *pin_file = NULL;
+  g_autofree char *store_uri = NULL, *as = NULL, *as_file = NULL, *actor = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScStore) store = NULL;
   g_autoptr(ScDak) dak = NULL;
   g_autoptr(EVP_PKEY) key = NULL;
   g_autoptr(X509_REQ) csr = NULL;
@@ -247,6 +311,9 @@ cmd_keygen (int    argc,
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir, N_("Folder to write the files into"), N_("DIR") },
     { "dak", 0, 0, G_OPTION_ARG_STRING, &dak_uri, N_("The DAK, instead of the profile’s: a key file or yubikey://SERIAL[?slot=9c]"), N_("URI") },
     { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, N_("Read the DAK PIN from FILE (mode 0600) instead of asking"), N_("FILE") },
+    { "store", 'S', 0, G_OPTION_ARG_STRING, &store_uri, N_("Records, where the signature is recorded (default: SQLite in the data dir)"), N_("URI") },
+    { "as", 0, 0, G_OPTION_ARG_STRING, &as, N_("Who asks for the signature: an operator, once the station has users"), N_("USER") },
+    { "as-passcode-file", 0, 0, G_OPTION_ARG_FILENAME, &as_file, N_("Read the passcode of --as from FILE (mode 0600) instead of asking"), N_("FILE") },
     { NULL }
   };
   int status;
@@ -254,7 +321,9 @@ cmd_keygen (int    argc,
   g_option_context_set_summary (context,
     _("Makes a station-side P-256 key for one unit, its CSR, the chain signed by the\n"
       "product’s DAK, and its PUK; writes device.key (mode 0600), device.csr,\n"
-      "device-cert-chain.pem and device.puk into DIR, all of them or none."));
+      "device-cert-chain.pem and device.puk into DIR, all of them or none. The\n"
+      "station’s records name the signature and who asked for it; with users\n"
+      "defined, it needs the right to provision (--as)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!parse (context, &argc, &argv, &status))
     return status;
@@ -265,10 +334,11 @@ cmd_keygen (int    argc,
 
   if (!(profile = load_profile (profile_path, &error)) ||
       !sc_profile_check_serial (profile, serial, &error) ||
+      !(store = cli_open_records_as (store_uri, as, as_file, SC_RIGHT_PROVISION, &actor, &error)) ||
       !(dak = cli_open_dak (profile, dak_uri, pin_file, TRUE, &error)) ||
       !(key = sc_key_generate (&error)) ||
       !(csr = sc_csr_new (key, sc_profile_get_device_type_id (profile), serial, &error)) ||
-      !(chain = sc_dak_issue (dak, csr, serial, NULL, &error)) ||
+      !(chain = issue_recorded (store, actor, "keygen", dak, csr, serial, &error)) ||
       !(puk = sc_key_get_puk (key, &error)) ||
       !(key_pem = sc_key_to_private_pem (key, &error)))
     return fail_error (error);

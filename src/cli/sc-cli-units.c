@@ -475,12 +475,13 @@ int
 cmd_audit (int    argc,
            char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new (_("verify"));
+  g_autoptr(GOptionContext) context = g_option_context_new (_("verify | list SERIAL"));
   g_autofree char *store_uri = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(ScStore) store = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
   guint64 n = 0;
-  const GOptionEntry entries[] = {
+  const GOptionEntry options[] = {
     { "store", 'S', 0, G_OPTION_ARG_STRING, &store_uri, N_("Records (default: SQLite in the data dir)"), N_("URI") },
     { NULL }
   };
@@ -488,12 +489,28 @@ cmd_audit (int    argc,
 
   g_option_context_set_summary (context,
     _("verify: walks the append-only audit log, each entry carrying the hash of the\n"
-      "one before, and names the first entry that was edited, deleted or reordered."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+      "one before, and names the first entry that was edited, deleted or reordered.\n"
+      "list SERIAL: the entries about one serial, oldest first: its runs, prints,\n"
+      "reprints, and the DAK signatures issue and keygen made for it."));
+  g_option_context_add_main_entries (context, options, GETTEXT_PACKAGE);
   if (!parse (context, &argc, &argv, &status))
     return status;
+  if (argc == 3 && g_str_equal (argv[1], "list"))
+    {
+      if (!(store = sc_store_open (store_uri, &error)) ||
+          !(entries = sc_store_list_audit (store, argv[2], &error)))
+        return fail_error (error);
+      for (guint i = 0; i < entries->len; i++)
+        {
+          const ScAuditEntry *entry = g_ptr_array_index (entries, i);
+          g_autofree char *time = format_time (entry->time);
+
+          g_print ("%s  %-18s %-12s %s\n", time, entry->action, entry->actor, entry->details ? entry->details : "");
+        }
+      return EXIT_OK;
+    }
   if (argc != 2 || !g_str_equal (argv[1], "verify"))
-    return usage_error (context, _("audit needs a subcommand: verify"));
+    return usage_error (context, _("audit needs a subcommand: verify, or list SERIAL"));
 
   if (!(store = sc_store_open (store_uri, &error)) ||
       !sc_store_audit_verify (store, &n, &error))

@@ -137,8 +137,10 @@ read_code (CodeKind     kind,
   return g_steal_pointer (&first);
 }
 
+/* The station's records and their secret: users are found in both. */
 static ScUsers *
 open_users (const char  *store_uri,
+            ScStore    **store_out,
             GError     **error)
 {
   g_autofree char *data_dir = sc_defaults_get_data_dir ();
@@ -149,6 +151,8 @@ open_users (const char  *store_uri,
   if (!(store = sc_store_open (store_uri, error)) ||
       !(secret = sc_station_secret_load (key_path, error)))
     return NULL;
+  if (store_out != NULL)
+    *store_out = g_object_ref (store);
   return sc_users_new (store, secret);
 }
 
@@ -224,6 +228,25 @@ cli_sign_in_station (ScStation   *station,
       station->operator_name = g_strdup (user->name);
     }
   return TRUE;
+}
+
+ScStore *
+cli_open_records_as (const char  *store_uri,
+                     const char  *as,
+                     const char  *passcode_file,
+                     ScRight      right,
+                     char       **actor,
+                     GError     **error)
+{
+  g_autoptr(ScStore) store = NULL;
+  g_autoptr(ScUsers) users = NULL;
+  g_autoptr(ScUserRecord) user = NULL;
+
+  if (!(users = open_users (store_uri, &store, error)) ||
+      !cli_sign_in (users, as, passcode_file, right, &user, error))
+    return NULL;
+  *actor = g_strdup (user != NULL ? user->name : g_get_user_name ());
+  return g_steal_pointer (&store);
 }
 
 /* The admin for a change: none for the first user of a station. */
@@ -365,7 +388,7 @@ cmd_users (int    argc,
     {
       if (argc != 2)
         return usage_error (context, _("users list takes no arguments besides its options"));
-      if (!(users = open_users (store_uri, &error)))
+      if (!(users = open_users (store_uri, NULL, &error)))
         return fail_error (error);
       return users_list (users);
     }
@@ -393,7 +416,7 @@ cmd_users (int    argc,
   if (!sc_user_name_check (name, &error))
     return fail_error (error);
 
-  if (!(users = open_users (store_uri, &error)) ||
+  if (!(users = open_users (store_uri, NULL, &error)) ||
       !sign_in_admin (users, as, as_file, &admin, &error))
     return fail_error (error);
   if (admin == NULL && !g_str_equal (sub, "add"))

@@ -104,6 +104,17 @@ gboolean   cli_sign_in_station  (ScStation         *station,
                                  ScRight            right,
                                  GError           **error);
 
+/* Opens the station's records (@store_uri, else the default) for a
+ * command that uses the DAK outside a unit run, and signs --as in for
+ * @right when the station has users. *@actor is who the records name: the
+ * user signed in, else the system's user. */
+ScStore   *cli_open_records_as  (const char        *store_uri,
+                                 const char        *as,
+                                 const char        *passcode_file,
+                                 ScRight            right,
+                                 char             **actor,
+                                 GError           **error);
+
 /* sc-cli-units.c: the profile, its DAK (unlocked with @unlock), the store,
  * the station secret and the printer (@printer_uri, else the profile's);
  * NULLs for the defaults. */

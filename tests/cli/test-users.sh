@@ -38,6 +38,11 @@ expect_status "provision without users needs nobody to sign in" 0 \
   "$cli" provision --serial NOUSERS00001 "${store[@]}" "${printer[@]}"
 check "the run is recorded with the system account" \
   test "$(sql "select operator from units where serial='NOUSERS00001'")" = "$(id -un)"
+expect_status "keygen without users needs nobody to sign in" 0 \
+  "$cli" keygen --serial NOUSERSKEY01 --out "$work/nk" "${store[@]}"
+check "its DAK signature is on record with the system account, before and after" \
+  test "$(sql "select actor || ' ' || action from audit where serial='NOUSERSKEY01' order by id" | tr '\n' ,)" \
+       = "$(id -un) dak-issue,$(id -un) dak-issued,"
 
 # --- the first user ---------------------------------------------------------
 expect_status "the first user must be an admin" 3 \
@@ -141,6 +146,49 @@ expect_status "QA re-provisions with a reason" 0 \
   --as quinn --as-passcode-file "$work/quinn.pw"
 check "the new run records QA" \
   test "$(sql "select operator from units where serial='USERS0000001' and state='complete'")" = quinn
+
+# --- the DAK outside a unit run: issue and keygen ----------------------------
+dak_entries() { sql "select count(*) from audit where action like 'dak-issue%'"; }
+before=$(dak_entries)
+expect_status "with users, issue without --as is refused" 12 \
+  "$cli" issue --csr "$work/nk/device.csr" "${store[@]}"
+check "with a sentence saying who must sign in" grep -q "Sign in as an operator" "$work/stderr"
+check "and nothing was signed" test ! -s "$work/stdout"
+check "nor tried: no DAK entry in the records" test "$(dak_entries)" = "$before"
+expect_status "an admin who is no operator may not issue" 12 \
+  "$cli" issue --csr "$work/nk/device.csr" "${store[@]}" "${as_ada[@]}"
+check "and nothing was signed" test ! -s "$work/stdout"
+expect_status "with users, keygen without --as is refused" 12 \
+  "$cli" keygen --serial USERSKEY0001 --out "$work/uk" "${store[@]}"
+check "and wrote nothing" test ! -e "$work/uk"
+check "nor tried" test "$(dak_entries)" = "$before"
+expect_status "an operator's keygen signs" 0 \
+  "$cli" keygen --serial USERSKEY0001 --out "$work/uk" "${store[@]}" --as olga --as-passcode-file "$work/olga.pw"
+cert_serial=$(openssl x509 -in "$work/uk/device-cert-chain.pem" -noout -serial | cut -d= -f2)
+check "the signature is on record under olga's name, with the certificate's serial" \
+  test "$(sql "select actor || ' ' || details from audit where serial='USERSKEY0001' and action='dak-issued'" \
+          | cut -d, -f1)" = "olga keygen: certificate serial $cert_serial"
+expect_status "an operator issues a certificate for a CSR" 0 \
+  "$cli" issue --csr "$work/uk/device.csr" "${store[@]}" --as olga --as-passcode-file "$work/olga.pw"
+issued_serial=$(openssl x509 -noout -serial < "$work/stdout" | cut -d= -f2)
+expect_status "audit list names both signatures for the DSN" 0 "$cli" audit list USERSKEY0001 "${store[@]}"
+check "the keygen's and the issue's, in order, each with its certificate" \
+  test "$(grep ' dak-issued ' "$work/stdout" | grep -o 'certificate serial [0-9A-F]*' | tr '\n' ,)" \
+       = "certificate serial $cert_serial,certificate serial $issued_serial,"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout /dev/null \
+  -subj "/CN=not a unit" -out "$work/p384.csr" 2>/dev/null
+expect_status "a CSR the policy refuses is refused" 4 \
+  "$cli" issue --csr "$work/p384.csr" "${store[@]}" --as olga --as-passcode-file "$work/olga.pw"
+check "and nothing was signed" test ! -s "$work/stdout"
+check "the refusal is on record under olga's name, with its reason" \
+  bash -c "test \"\$(sqlite3 '$db' \"select actor from audit where action='dak-issue-refused'\")\" = olga &&
+           sqlite3 '$db' \"select details from audit where action='dak-issue-refused'\" | grep -q 'P-256'"
+touch "$work/a-file"
+expect_status "records that cannot be opened: nothing is signed" 9 \
+  "$cli" issue --csr "$work/uk/device.csr" --store "sqlite://$work/a-file/station.db"
+check "and nothing reached standard output" test ! -s "$work/stdout"
+expect_status "the audit log still verifies" 0 "$cli" audit verify "${store[@]}"
+expect_status "audit list without a serial is a usage error" 2 "$cli" audit list "${store[@]}"
 
 # --- roles and disabling ----------------------------------------------------
 expect_status "the admin gives olga QA too" 0 \
