@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include "scp-proto.h"
+#include "sc-blocking-private.h"
 #include "sc-crypto-private.h"
 #include "sc-csr.h"
 #include "sc-device.h"
@@ -94,8 +95,10 @@ ScDevice *
 sc_device_open (const char  *uri,
                 GError     **error)
 {
-  g_autoptr(ScDeviceLink) link = sc_device_link_open (uri, error);
+  g_autoptr(ScDeviceLink) link = NULL;
 
+  _sc_blocking_check (G_STRFUNC);
+  link = sc_device_link_open (uri, error);
   return link ? sc_device_new (link) : NULL;
 }
 
@@ -164,6 +167,8 @@ transact (ScDevice       *self,
   guint16 seq;
   guint attempt;
   gboolean damaged = FALSE;
+
+  _sc_blocking_check ("sc_device_transact");
 
   g_assert (len <= SCP_MAX_PAYLOAD);
 

@@ -20,6 +20,7 @@
 #include <png.h>
 #include <zlib.h>
 
+#include "sc-blocking-private.h"
 #include "sc-core-resources.h"
 #include "sc-decode-private.h"
 #include "sc-label.h"
@@ -719,6 +720,7 @@ sc_label_layout_verify (ScLabelLayout    *self,
   g_return_val_if_fail (raster != NULL, FALSE);
   g_return_val_if_fail ((guint) cairo_image_surface_get_width (raster) == self->width &&
                         (guint) cairo_image_surface_get_height (raster) == self->height, FALSE);
+  _sc_blocking_check (G_STRFUNC);
 
   payload = sc_symbol_get_payload (self->symbol);
 
@@ -1000,6 +1002,7 @@ sc_label_layout_write (ScLabelLayout  *self,
 
   g_return_val_if_fail (SC_IS_LABEL_LAYOUT (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
+  _sc_blocking_check (G_STRFUNC);
 
   bytes = sc_label_layout_encode (self, format, NULL, error);
   if (bytes == NULL)
@@ -1123,6 +1126,7 @@ sc_label_decode_png (const char  *path,
   gsize a_len = 0, b_len = 0;
   int w, h;
 
+  _sc_blocking_check (G_STRFUNC);
   image = cairo_image_surface_create_from_png (path);
   if (cairo_surface_status (image) != CAIRO_STATUS_SUCCESS)
     {

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "sc-blocking-private.h"
 #include "sc-defaults.h"
 #include "sc-printer-private.h"
 
@@ -157,6 +158,7 @@ ScPrinter *
 sc_printer_open (const char  *uri,
                  GError     **error)
 {
+  _sc_blocking_check (G_STRFUNC);
   if (uri == NULL)
     {
       g_autofree char *data_dir = sc_defaults_get_data_dir ();
@@ -374,6 +376,7 @@ sc_printer_print (ScPrinter      *self,
   g_return_val_if_fail (SC_IS_LABEL_LAYOUT (layout), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  _sc_blocking_check (G_STRFUNC);
 
   state = get_state (self);
   locker = g_mutex_locker_new (&state->lock);

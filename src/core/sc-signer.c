@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include "sc-blocking-private.h"
 #include "sc-signer-private.h"
 
 G_DEFINE_QUARK (sc-dak-error-quark, sc_dak_error)
@@ -59,6 +60,7 @@ _sc_signer_sign_digest (ScSigner      *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_SIGNER_GET_IFACE (self)->sign_digest (self, digest, digest_len, cancellable, error);
 }
 
@@ -94,6 +96,7 @@ sc_signer_get_status (ScSigner *self)
   ScSignerStatus *status;
 
   g_return_val_if_fail (SC_IS_SIGNER (self), NULL);
+  _sc_blocking_check (G_STRFUNC);
 
   iface = SC_SIGNER_GET_IFACE (self);
   if (iface->get_status != NULL)
@@ -116,6 +119,7 @@ sc_signer_unlock (ScSigner      *self,
 
   g_return_val_if_fail (SC_IS_SIGNER (self), FALSE);
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), FALSE);
+  _sc_blocking_check (G_STRFUNC);
 
   iface = SC_SIGNER_GET_IFACE (self);
   if (iface->unlock == NULL)
@@ -130,6 +134,7 @@ sc_signer_lock (ScSigner *self)
   ScSignerInterface *iface;
 
   g_return_if_fail (SC_IS_SIGNER (self));
+  _sc_blocking_check (G_STRFUNC);
 
   iface = SC_SIGNER_GET_IFACE (self);
   if (iface->lock != NULL)

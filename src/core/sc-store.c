@@ -8,6 +8,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "sc-blocking-private.h"
 #include "sc-printer.h"
 #include "sc-store-private.h"
 
@@ -168,6 +169,7 @@ sc_store_open (const char  *uri,
   g_autofree char *path = NULL;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  _sc_blocking_check (G_STRFUNC);
 
   if (uri == NULL)
     {
@@ -234,6 +236,7 @@ sc_store_begin_unit (ScStore     *self,
   g_return_val_if_fail (serial != NULL && *serial != '\0', NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->begin_unit (self, product, pid, serial, station, operator_name,
                                                 override_reason, error);
 }
@@ -251,6 +254,7 @@ sc_store_set_key (ScStore     *self,
   g_return_val_if_fail (public_key_sha256 != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->set_key (self, unit_id, key_origin, public_key_sha256, puk, error);
 }
 
@@ -270,6 +274,7 @@ sc_store_begin_signature (ScStore     *self,
   g_return_val_if_fail (dak != NULL, 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->begin_signature (self, unit_id, dak, error);
 }
 
@@ -286,6 +291,7 @@ sc_store_fail_signature (ScStore     *self,
   g_return_val_if_fail (reason != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->fail_signature (self, signature_id, unit_id, reason, error);
 }
 
@@ -304,6 +310,7 @@ sc_store_record_issue (ScStore     *self,
   g_return_val_if_fail (chain_pem != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->record_issue (self, signature_id, unit_id, cert_serial, chain_pem, error);
 }
 
@@ -320,6 +327,7 @@ sc_store_set_pin (ScStore     *self,
   g_return_val_if_fail (pin_mac != NULL && *pin_mac != '\0', FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->set_pin (self, unit_id, pin_sealed, pin_mac, error);
 }
 
@@ -335,6 +343,7 @@ sc_store_set_state (ScStore      *self,
   g_return_val_if_fail (state >= SC_UNIT_STARTED && state <= SC_UNIT_SUPERSEDED, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->set_state (self, unit_id, state, failure, error);
 }
 
@@ -348,6 +357,7 @@ sc_store_record_steps (ScStore             *self,
   g_return_val_if_fail (SC_IS_STORE (self), FALSE);
   g_return_val_if_fail (steps != NULL || n_steps == 0, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->record_steps (self, unit_id, steps, n_steps, error);
 }
 
@@ -364,6 +374,7 @@ sc_store_begin_print (ScStore      *self,
   g_return_val_if_fail (SC_IS_STORE (self), 0);
   g_return_val_if_fail (!reprint || (reason != NULL && *reason != '\0'), 0);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->begin_print (self, unit_id, kind, reprint, reason, printer, operator_name,
                                                  error);
 }
@@ -376,6 +387,7 @@ sc_store_finish_print (ScStore   *self,
 {
   g_return_val_if_fail (SC_IS_STORE (self), FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->end_print (self, print_id, printed ? SC_PRINT_DONE : SC_PRINT_FAILED, NULL,
                                                error);
 }
@@ -403,6 +415,7 @@ sc_store_end_print_job (ScStore       *self,
     status = SC_PRINT_DONE;
   else
     status = sc_printer_error_sent_nothing (print_error) ? SC_PRINT_NOT_SENT : SC_PRINT_PENDING;
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->end_print (self, print_id, status,
                                                print_error ? print_error->message : NULL, error);
 }
@@ -418,6 +431,7 @@ sc_store_end_print (ScStore        *self,
   g_return_val_if_fail (status <= SC_PRINT_NOT_SENT, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->end_print (self, print_id, status, reason, error);
 }
 
@@ -452,6 +466,7 @@ sc_store_find_unit (ScStore     *self,
   g_return_val_if_fail (serial != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->find_unit (self, product, serial, error);
 }
 
@@ -469,6 +484,7 @@ sc_store_list_units (ScStore     *self,
   g_return_val_if_fail (SC_IS_STORE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->list_units (self, since, until, error);
 }
 
@@ -487,6 +503,7 @@ sc_store_list_steps (ScStore     *self,
   g_return_val_if_fail (unit_id > 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->list_steps (self, unit_id, error);
 }
 
@@ -505,6 +522,7 @@ sc_store_list_prints (ScStore     *self,
   g_return_val_if_fail (unit_id > 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->list_prints (self, unit_id, error);
 }
 
@@ -521,6 +539,7 @@ sc_store_audit (ScStore     *self,
   g_return_val_if_fail (action != NULL && *action != '\0', FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->audit (self, actor, action, serial, details, error);
 }
 
@@ -534,6 +553,7 @@ sc_store_audit_verify (ScStore     *self,
   g_return_val_if_fail (SC_IS_STORE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->audit_verify (self, n_entries ? n_entries : &dummy, error);
 }
 
@@ -546,6 +566,7 @@ sc_store_reconcile (ScStore           *self,
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->reconcile (self, out, error);
 }
 
@@ -605,6 +626,7 @@ sc_store_search_units (ScStore           *self,
   g_return_val_if_fail (query->result <= SC_UNIT_RESULT_PRINT_PENDING, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->search_units (self, query, error);
 }
 
@@ -635,6 +657,7 @@ sc_store_list_audit (ScStore     *self,
   g_return_val_if_fail (serial != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->list_audit (self, serial, error);
 }
 
@@ -680,6 +703,7 @@ sc_store_add_user (ScStore             *self,
   g_return_val_if_fail (user != NULL && user->name != NULL && user->passcode_hash != NULL, 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->add_user (self, user, admin, error);
 }
 
@@ -697,6 +721,7 @@ sc_store_update_user (ScStore             *self,
   g_return_val_if_fail (admin != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->update_user (self, user, changes, admin, error);
 }
 
@@ -714,6 +739,7 @@ sc_store_find_user (ScStore     *self,
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->find_user (self, name, error);
 }
 
@@ -731,6 +757,7 @@ sc_store_find_user_by_badge (ScStore     *self,
   g_return_val_if_fail (badge_mac != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->find_user_by_badge (self, badge_mac, error);
 }
 
@@ -746,6 +773,7 @@ sc_store_list_users (ScStore  *self,
   g_return_val_if_fail (SC_IS_STORE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->list_users (self, error);
 }
 
@@ -758,6 +786,7 @@ sc_store_count_users (ScStore  *self,
   g_return_val_if_fail (n_users != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->count_users (self, n_users, error);
 }
 
@@ -776,6 +805,7 @@ sc_store_begin_sign_in (ScStore     *self,
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->begin_sign_in (self, name, now, error);
 }
 
@@ -791,6 +821,7 @@ sc_store_finish_sign_in (ScStore     *self,
   g_return_val_if_fail (name != NULL && method != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  _sc_blocking_check (G_STRFUNC);
   return SC_STORE_GET_IFACE (self)->finish_sign_in (self, name, method, ok, new_hash, error);
 }
 

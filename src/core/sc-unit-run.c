@@ -18,6 +18,7 @@
 #include <glib/gi18n-lib.h>
 #include <openssl/sha.h>
 
+#include "sc-blocking-private.h"
 #include "sc-chain.h"
 #include "sc-csr.h"
 #include "sc-defaults.h"
@@ -1182,6 +1183,7 @@ sc_unit_run_run (ScUnitRun     *self,
 
   g_return_val_if_fail (SC_IS_UNIT_RUN (self), FALSE);
   g_return_val_if_fail (!self->finished, FALSE);
+  _sc_blocking_check (G_STRFUNC);
 
   self->run_cancellable = cancellable;
   ok = run_steps (self, cancellable, &local_error);

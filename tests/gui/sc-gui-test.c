@@ -16,6 +16,10 @@ sc_gui_test_init (int    *argc,
 
   /* Before anything reads it: GLib caches the user data dir. */
   g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  /* The core's waiting calls (store, device, DAK, printer, decode-back)
+   * made from inside the main loop are criticals, fatal here: the pages
+   * must run them on worker threads (sc-blocking-private.h). */
+  g_setenv ("SC_CHECK_MAIN_LOOP", "1", TRUE);
   gtk_test_init (argc, argv, NULL);
   adw_init ();
   /* No blinking cursor: GTK 4.8 checks at each blink that a text field
