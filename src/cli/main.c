@@ -157,6 +157,47 @@ read_input (const char  *path,
  * entry before the signature, so a crash still shows the attempt, and one
  * after it saying what came of it. A certificate the records could not
  * name is not given out. */
+/* @text with its control characters written as \xNN: what a CSR put into
+ * an error message cannot break a line of the records or a terminal. */
+static char *
+without_controls (const char *text)
+{
+  GString *out = g_string_sized_new (strlen (text));
+
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      if (*p < 0x20 || *p == 0x7f)
+        g_string_append_printf (out, "\\x%02x", *p);
+      else
+        g_string_append_c (out, (char) *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* The CSR's DSN as the records may hold it before the policy has looked at
+ * it: as it is when it is short printable ASCII, else escaped and cut (for
+ * the details), and no serial to file it under (*@serial_out NULL). */
+static char *
+dsn_for_records (X509_REQ  *csr,
+                 char     **serial_out)
+{
+  g_autofree char *dsn = sc_csr_get_dsn (csr);
+  g_autofree char *escaped = NULL;
+  gboolean plain = dsn != NULL && *dsn != '\0' && strlen (dsn) <= 64;
+
+  for (const char *p = dsn; plain && *p != '\0'; p++)
+    plain = *p >= 0x20 && *p < 0x7f;
+  *serial_out = plain ? g_strdup (dsn) : NULL;
+  if (dsn == NULL)
+    return g_strdup ("-");
+  if (plain)
+    return g_steal_pointer (&dsn);
+  escaped = g_strescape (dsn, NULL);
+  if (strlen (escaped) > 64)
+    escaped[64] = '\0';
+  return g_strdup_printf ("(not a valid DSN: \"%s\")", escaped);
+}
+
 static ScCertList *
 issue_recorded (ScStore     *store,
                 const char  *actor,
@@ -166,7 +207,8 @@ issue_recorded (ScStore     *store,
                 const char  *serial,
                 GError     **error)
 {
-  g_autofree char *dsn = sc_csr_get_dsn (csr);
+  g_autofree char *dsn = NULL;
+  g_autofree char *dsn_text = dsn_for_records (csr, &dsn);
   EVP_PKEY *key = X509_REQ_get0_pubkey (csr);
   g_autofree char *fingerprint = key != NULL ? sc_key_fingerprint (key) : NULL;
   g_autofree char *details = NULL;
@@ -175,7 +217,7 @@ issue_recorded (ScStore     *store,
   g_autoptr(ScCertList) chain = NULL;
   g_autoptr(GError) local_error = NULL;
 
-  details = g_strdup_printf ("%s: a CSR for DSN %s, key SHA-256 %s", command, dsn ? dsn : "-",
+  details = g_strdup_printf ("%s: a CSR for DSN %s, key SHA-256 %s", command, dsn_text,
                              fingerprint ? fingerprint : "-");
   if (!sc_store_audit (store, actor, "dak-issue", dsn, details, error))
     {
@@ -188,7 +230,9 @@ issue_recorded (ScStore     *store,
     {
       /* The refusal is on record too; the error the caller sees is the
        * signer's or the policy's, whatever the records say. */
-      outcome = g_strdup_printf ("%s: %s", command, local_error->message);
+      g_autofree char *reason = without_controls (local_error->message);
+
+      outcome = g_strdup_printf ("%s: %s", command, reason);
       sc_store_audit (store, actor, local_error->domain == SC_POLICY_ERROR ? "dak-issue-refused" : "dak-issue-failed",
                       dsn, outcome, NULL);
       g_propagate_error (error, g_steal_pointer (&local_error));
@@ -277,6 +321,31 @@ cmd_issue (int    argc,
   return EXIT_OK;
 }
 
+static const char * const keygen_files[] = { "device.key", "device.csr", "device-cert-chain.pem", "device.puk", NULL };
+
+/* keygen never overwrites: a folder already holding one of its files is
+ * refused before the DAK signs anything (the file set checks again when it
+ * publishes, against a file made meanwhile). */
+static gboolean
+keygen_files_absent (const char  *dir,
+                     GError     **error)
+{
+  for (guint i = 0; keygen_files[i] != NULL; i++)
+    {
+      g_autofree char *path = g_build_filename (dir, keygen_files[i], NULL);
+
+      if (g_file_test (path, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK))
+        {
+          g_autofree char *display = g_filename_display_name (path);
+
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                       _("“%s” exists already; nothing was signed or written. Choose an empty folder"), display);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static int
 cmd_keygen (int    argc,
             char **argv)
@@ -332,6 +401,8 @@ cmd_keygen (int    argc,
   if (serial == NULL || out_dir == NULL)
     return usage_error (context, _("keygen needs --serial and --out"));
 
+  if (!keygen_files_absent (out_dir, &error))
+    return fail (EXIT_OUTPUT, error);
   if (!(profile = load_profile (profile_path, &error)) ||
       !sc_profile_check_serial (profile, serial, &error) ||
       !(store = cli_open_records_as (store_uri, as, as_file, SC_RIGHT_PROVISION, &actor, &error)) ||
@@ -354,7 +425,15 @@ cmd_keygen (int    argc,
       !sc_file_set_add (files, "device-cert-chain.pem", chain_pem, strlen (chain_pem), 0644, &error) ||
       !sc_file_set_add (files, "device.puk", puk_line, strlen (puk_line), 0644, &error) ||
       !sc_file_set_commit (files, &error))
-    return fail (EXIT_OUTPUT, error);
+    {
+      /* The certificate exists nowhere now: the records say so. */
+      g_autofree char *lost = sc_cert_serial_hex (sk_X509_value (chain, 0));
+      g_autofree char *why = g_strdup_printf ("keygen: certificate serial %s discarded, its files not written: %s",
+                                              lost, error->message);
+
+      sc_store_audit (store, actor, "dak-issued-discarded", serial, why, NULL);
+      return fail (EXIT_OUTPUT, error);
+    }
 
   cert_serial = sc_cert_serial_hex (sk_X509_value (chain, 0));
   anchor = sc_x509_name_to_string (X509_get_subject_name (sc_dak_get_trust_anchor (dak)));

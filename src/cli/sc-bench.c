@@ -420,8 +420,10 @@ cmd_bench_dak (int    argc,
 {
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autofree char *profile_path = NULL, *dak_uri = NULL, *pin_file = NULL;
+  g_autofree char *store_uri = NULL, *as = NULL, *as_file = NULL, *actor = NULL, *details = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(ScProfile) profile = NULL;
+  g_autoptr(ScStore) store = NULL;
   g_autoptr(ScDak) dak = NULL;
   g_autoptr(GPtrArray) csrs = g_ptr_array_new_with_free_func ((GDestroyNotify) X509_REQ_free);
   g_autoptr(GArray) us = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -433,12 +435,17 @@ cmd_bench_dak (int    argc,
     { "dak", 0, 0, G_OPTION_ARG_STRING, &dak_uri, N_("The DAK, instead of the profile’s"), N_("URI") },
     { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, N_("Read the DAK PIN from FILE (mode 0600)"), N_("FILE") },
     { "count", 'n', 0, G_OPTION_ARG_INT, &count, N_("Certificates to issue (default 100)"), N_("N") },
+    { "store", 'S', 0, G_OPTION_ARG_STRING, &store_uri, N_("Records, where the signatures are recorded (default: SQLite in the data dir)"), N_("URI") },
+    { "as", 0, 0, G_OPTION_ARG_STRING, &as, N_("Who asks for the signatures: an operator, once the station has users"), N_("USER") },
+    { "as-passcode-file", 0, 0, G_OPTION_ARG_FILENAME, &as_file, N_("Read the passcode of --as from FILE (mode 0600) instead of asking"), N_("FILE") },
     { NULL }
   };
 
   g_option_context_set_summary (context,
     _("Issues N unit certificates through one DAK session and prints the time per\n"
-      "certificate (p50, p99) and, as its last line, “throughput: N signatures/s”."));
+      "certificate (p50, p99) and, as its last line, “throughput: N signatures/s”.\n"
+      "The certificates are thrown away; the station’s records name the batch and who\n"
+      "asked for it, and with users defined it needs the right to provision (--as)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!parse (context, &argc, &argv, &status))
     return status;
@@ -446,6 +453,7 @@ cmd_bench_dak (int    argc,
     return usage_error (context, _("bench-dak takes --count N (at least 1) and no arguments"));
 
   if (!(profile = load_profile (profile_path, &error)) ||
+      !(store = cli_open_records_as (store_uri, as, as_file, SC_RIGHT_PROVISION, &actor, &error)) ||
       !(dak = cli_open_dak (profile, dak_uri, pin_file, TRUE, &error)))
     return fail_error (error);
 
@@ -461,6 +469,14 @@ cmd_bench_dak (int    argc,
       g_ptr_array_add (csrs, csr);
     }
 
+  /* Every DAK signature is in the records: the batch before it starts,
+   * and what came of it. */
+  details = g_strdup_printf ("bench-dak: %d certificates for made-up serials BENCHDAK00000000 on, thrown away", count);
+  if (!sc_store_audit (store, actor, "dak-bench", NULL, details, &error))
+    {
+      g_prefix_error (&error, _("Nothing was signed: "));
+      return fail_error (error);
+    }
   start = g_get_monotonic_time ();
   for (int i = 0; i < count; i++)
     {
@@ -470,11 +486,20 @@ cmd_bench_dak (int    argc,
 
       chain = sc_dak_issue (dak, g_ptr_array_index (csrs, i), serial, NULL, &error);
       if (chain == NULL)
-        return fail_error (error);
+        {
+          g_autofree char *why = g_strdup_printf ("bench-dak: stopped after %d signatures: %s", i, error->message);
+
+          sc_store_audit (store, actor, "dak-bench-failed", NULL, why, NULL);
+          return fail_error (error);
+        }
       t = g_get_monotonic_time () - t0;
       g_array_append_val (us, t);
     }
   total = g_get_monotonic_time () - start;
+  g_free (details);
+  details = g_strdup_printf ("bench-dak: %d signatures made, the certificates thrown away", count);
+  if (!sc_store_audit (store, actor, "dak-bench-done", NULL, details, &error))
+    return fail_error (error);
   g_array_sort (us, compare_gint64);
 
   described = sc_signer_describe (sc_dak_get_signer (dak));

@@ -17,6 +17,7 @@
 #include <openssl/objects.h>
 #include <openssl/sha.h>
 
+#include "sc-blocking-private.h"
 #include "sc-chain.h"
 #include "sc-crypto-private.h"
 #include "sc-csr.h"
@@ -234,6 +235,7 @@ sc_dak_new_for_uri (ScProfile   *profile,
   guint8 slot = 0;
 
   g_return_val_if_fail (SC_IS_PROFILE (profile), NULL);
+  _sc_blocking_check (G_STRFUNC);
 
   chain = sc_profile_get_dak_chain_path (profile);
   /* The profile's key file is resolved against the profile's folder. */

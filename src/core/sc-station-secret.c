@@ -17,6 +17,7 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include "sc-blocking-private.h"
 #include "sc-crypto-private.h"
 #include "sc-station-secret.h"
 #include "sc-store.h"
@@ -177,6 +178,7 @@ sc_station_secret_load (const char  *path,
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  _sc_blocking_check (G_STRFUNC);
 
   display = g_filename_display_name (path);
   self = g_object_new (SC_TYPE_STATION_SECRET, NULL);

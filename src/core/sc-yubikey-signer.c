@@ -47,6 +47,7 @@
 #include <PCSC/reader.h>
 #include <ykpiv.h>
 
+#include "sc-blocking-private.h"
 #include "sc-crypto-private.h"
 #include "sc-secret.h"
 #include "sc-signer-private.h"
@@ -1085,6 +1086,7 @@ sc_yubikey_signer_new (guint32      serial,
   g_autoptr(GError) local_error = NULL;
 
   g_return_val_if_fail (chain_path != NULL, NULL);
+  _sc_blocking_check (G_STRFUNC);
 
   self = g_object_new (SC_TYPE_YUBIKEY_SIGNER, NULL);
   self->serial = serial;

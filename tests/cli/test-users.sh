@@ -183,6 +183,32 @@ check "and nothing was signed" test ! -s "$work/stdout"
 check "the refusal is on record under olga's name, with its reason" \
   bash -c "test \"\$(sqlite3 '$db' \"select actor from audit where action='dak-issue-refused'\")\" = olga &&
            sqlite3 '$db' \"select details from audit where action='dak-issue-refused'\" | grep -q 'P-256'"
+# A DSN holding a line break and a terminal escape: refused by the policy,
+# and written into the records only escaped, under no serial.
+sed -e 's/@DSN@/TESTKEY00009\\nFAKE issued OK\\x1b[2J/' -e 's/@DTID@/TRAININGDEVICE/' -e 's/@STRING_MASK@/utf8only/' \
+  "$(dirname "${BASH_SOURCE[0]}")/../fixtures/device.conf" > "$work/newline.conf"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+  -config "$work/newline.conf" -out "$work/newline.csr" 2>/dev/null
+check "(the CSR's DSN holds a line break)" bash -c "openssl req -in '$work/newline.csr' -noout -subject | grep -q 'TESTKEY00009.0AFAKE'"
+expect_status "a CSR whose DSN holds a line break is refused" 4 \
+  "$cli" issue --csr "$work/newline.csr" "${store[@]}" --as olga --as-passcode-file "$work/olga.pw"
+check "neither the line break nor the escape reached the records" \
+  test "$(sql "select count(*) from audit where instr(serial, char(10)) or instr(details, char(10))
+                 or instr(serial, char(27)) or instr(details, char(27))")" = 0
+check "the DSN is in the details, escaped, under no serial" \
+  test "$(sql "select count(*) from audit where action = 'dak-issue' and serial is null and details like '%(not a valid DSN: \"TESTKEY00009\\nFAKE issued OK%'")" = 1
+before=$(dak_entries)
+expect_status "keygen into a folder that holds its files is refused" 6 \
+  "$cli" keygen --serial USERSKEY0002 --out "$work/uk" "${store[@]}" --as olga --as-passcode-file "$work/olga.pw"
+check "with a sentence saying nothing was signed" grep -q "exists already; nothing was signed or written" "$work/stderr"
+check "and nothing was signed: no DAK entry in the records" test "$(dak_entries)" = "$before"
+expect_status "with users, bench-dak without --as is refused" 12 "$cli" bench-dak --count 2 "${store[@]}"
+check "nor started: no batch in the records" test "$(sql "select count(*) from audit where action like 'dak-bench%'")" = 0
+expect_status "an operator's bench-dak signs" 0 \
+  "$cli" bench-dak --count 2 "${store[@]}" --as olga --as-passcode-file "$work/olga.pw"
+check "the batch is on record under olga's name, before and after" \
+  test "$(sql "select actor || ' ' || action from audit where action like 'dak-bench%' order by id" | tr '\n' ,)" \
+       = "olga dak-bench,olga dak-bench-done,"
 touch "$work/a-file"
 expect_status "records that cannot be opened: nothing is signed" 9 \
   "$cli" issue --csr "$work/uk/device.csr" --store "sqlite://$work/a-file/station.db"
