@@ -454,11 +454,19 @@ list_readers (ScYubikeySigner    *self,
   gsize n = 0;
   LONG rc;
 
-  rc = SCardListReaders (self->context, NULL, NULL, &len);
-  if (rc == SCARD_S_SUCCESS && len > 0)
+  /* A reader plugged in between asking for the size and for the list
+   * makes the list longer than asked for: ask again. */
+  for (guint tries = 0; tries < 3; tries++)
     {
+      g_clear_pointer (&readers, g_free);
+      len = 0;
+      rc = SCardListReaders (self->context, NULL, NULL, &len);
+      if (rc != SCARD_S_SUCCESS || len == 0)
+        break;
       readers = g_malloc0 (len + 1);
       rc = SCardListReaders (self->context, NULL, readers, &len);
+      if (rc != SCARD_E_INSUFFICIENT_BUFFER)
+        break;
     }
   if (rc != SCARD_S_SUCCESS)
     return rc;
