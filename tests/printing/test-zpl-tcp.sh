@@ -103,6 +103,8 @@ check "the print is recorded as not sent, with the reason" \
 expect_status "print-pending lists the waiting units" 0 run print-pending
 check "with the unit and the printer's reason" \
   bash -c "grep -A2 '^$serial ' '$work/stdout' | grep -q 'out of paper'"
+check "each label on a line of its own, named in words" \
+  bash -c "grep -A1 '^$serial ' '$work/stdout' | grep -qx '  product label: not printed, nothing was sent'"
 expect_status "a retry while the printer is still out of paper fails again" 10 \
   run print-pending --printer "$printer" --retry $serial
 check "and still sends nothing" test "$(jobs_printed)" = "$before"
