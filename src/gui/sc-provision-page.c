@@ -81,6 +81,10 @@ struct _ScProvisionPage
   GtkStack       *preview_stack;
   AdwStatusPage  *preview_placeholder;
   ScLabelPreview *preview;
+  ScLabelPreview *package_preview;
+  GtkStack       *label_stack;
+  GtkStackPage   *package_page;
+  GtkWidget      *label_switcher;
   GtkLabel       *detail_title;
   GtkLabel       *detail_summary;
   GtkListBox     *detail_list;
@@ -525,10 +529,11 @@ panel_changed_cb (ScProvisionPage *self,
 
 typedef struct
 {
-  StationRef *station;
-  ScPayload  *payload;    /* carries the PIN: wiped when freed */
-  gboolean    training;
-  guint       generation;
+  StationRef    *station;
+  ScPayload     *payloads[2];  /* product (carries the PIN: wiped when freed), package or NULL */
+  ScLabelLayout *layouts[2];   /* made in the thread */
+  gboolean       training;
+  guint          generation;
 } PreviewJob;
 
 static void
@@ -536,8 +541,12 @@ preview_job_free (gpointer data)
 {
   PreviewJob *job = data;
 
-  _sc_station_ref_release (job->station);
-  sc_payload_free (job->payload);
+  g_clear_pointer (&job->station, _sc_station_ref_release);
+  for (guint i = 0; i < G_N_ELEMENTS (job->payloads); i++)
+    {
+      g_clear_pointer (&job->payloads[i], sc_payload_free);
+      g_clear_object (&job->layouts[i]);
+    }
   g_free (job);
 }
 
@@ -549,13 +558,42 @@ preview_thread (GTask        *task,
 {
   PreviewJob *job = task_data;
   GError *error = NULL;
-  ScLabelLayout *layout;
 
-  layout = sc_label_layout_new_for_profile (job->station->station->profile, job->payload, job->training, &error);
-  if (layout == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, layout, g_object_unref);
+  for (guint i = 0; i < G_N_ELEMENTS (job->payloads); i++)
+    {
+      if (job->payloads[i] == NULL)
+        continue;
+      job->layouts[i] = sc_label_layout_new_for_profile (job->station->station->profile, job->payloads[i],
+                                                         job->training, &error);
+      if (job->layouts[i] == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+/* The package label is one switch away when the product has one; each new
+ * unit shows its product label first (it carries the PIN). */
+static void
+show_package_label (ScProvisionPage *self,
+                    gboolean         shown)
+{
+  gtk_stack_page_set_visible (self->package_page, shown);
+  gtk_widget_set_visible (self->label_switcher, shown);
+  if (!shown)
+    gtk_stack_set_visible_child_name (self->label_stack, "product");
+}
+
+static void
+show_no_preview (ScProvisionPage *self,
+                 const GError    *error)
+{
+  g_autofree char *message = g_strdup_printf (_("The label preview cannot be drawn: %s"), error->message);
+
+  adw_status_page_set_title (self->preview_placeholder, _("No Preview"));
+  adw_status_page_set_description (self->preview_placeholder, message);
 }
 
 static void
@@ -566,54 +604,52 @@ preview_done_cb (GObject      *object,
   GWeakRef *weak = user_data;
   g_autoptr(ScProvisionPage) self = g_weak_ref_get (weak);
   PreviewJob *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr(ScLabelLayout) layout = NULL;
   g_autoptr(GError) error = NULL;
 
   _sc_weak_ref_free (weak);
-  layout = g_task_propagate_pointer (G_TASK (result), &error);
+  g_task_propagate_boolean (G_TASK (result), &error);
   if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
       job->generation != self->generation)
     return;
-
-  if (layout == NULL)
+  if (error != NULL)
     {
-      g_autofree char *text = g_strdup_printf (_("The label preview cannot be drawn: %s"), error->message);
-      adw_status_page_set_title (self->preview_placeholder, _("No Preview"));
-      adw_status_page_set_description (self->preview_placeholder, text);
+      show_no_preview (self, error);
       return;
     }
 
-  sc_label_preview_set_layout (self->preview, layout);
+  sc_label_preview_set_layout (self->preview, job->layouts[0]);
+  sc_label_preview_set_layout (self->package_preview, job->layouts[1]);
+  show_package_label (self, job->layouts[1] != NULL);
   gtk_stack_set_visible_child_name (self->preview_stack, "preview");
 }
 
-/* Draws the product label once the run has its payload. The layout encodes
- * the symbol, so it is made in a worker thread like the run itself. */
+/* Draws the product label, and the package label when the product has
+ * one, once the run has their payloads. A layout encodes its symbol, so
+ * both are made in a worker thread like the run itself. */
 static void
 load_preview (ScProvisionPage *self,
               ScUnitRun       *run)
 {
-  const char *text = sc_unit_run_get_payload (run, SC_LABEL_KIND_PRODUCT);
+  const char *texts[2] = {
+    sc_unit_run_get_payload (run, SC_LABEL_KIND_PRODUCT),
+    sc_unit_run_get_payload (run, SC_LABEL_KIND_PACKAGE),
+  };
   g_autoptr(GError) error = NULL;
   g_autoptr(GTask) task = NULL;
-  ScPayload *payload;
   PreviewJob *job;
 
-  if (text == NULL)
+  if (texts[0] == NULL)
     return;
 
-  payload = sc_payload_parse (text, NULL, &error);
-  if (payload == NULL)
-    {
-      g_autofree char *message = g_strdup_printf (_("The label preview cannot be drawn: %s"), error->message);
-      adw_status_page_set_title (self->preview_placeholder, _("No Preview"));
-      adw_status_page_set_description (self->preview_placeholder, message);
-      return;
-    }
-
   job = g_new0 (PreviewJob, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    if (texts[i] != NULL && (job->payloads[i] = sc_payload_parse (texts[i], NULL, &error)) == NULL)
+      {
+        show_no_preview (self, error);
+        preview_job_free (job);
+        return;
+      }
   job->station = _sc_station_ref_acquire (self->station);
-  job->payload = payload;
   job->training = self->training;
   job->generation = self->generation;
 
@@ -1025,10 +1061,13 @@ start_run_full (ScProvisionPage *self,
     sc_step_row_reset (self->rows[i]);
   hide_detail (self);
   sc_label_preview_set_layout (self->preview, NULL);
+  sc_label_preview_set_layout (self->package_preview, NULL);
+  show_package_label (self, FALSE);
   gtk_stack_set_visible_child_name (self->preview_stack, "empty");
   adw_status_page_set_title (self->preview_placeholder, _("No Label Yet"));
   adw_status_page_set_description (self->preview_placeholder,
-                                   _("The product label appears here as soon as the unit’s payload exists."));
+                                   _("The product and package labels appear here as soon as the unit’s payloads "
+                                     "exist."));
   /* Translators: shown while a unit is being provisioned, or while a unit
    * that waited has its labels printed */
   set_status (self, "running", print_only ? _("Printing…") : _("Working…"), serial, NULL);
@@ -2081,6 +2120,10 @@ sc_provision_page_class_init (ScProvisionPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, preview_stack);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, preview_placeholder);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, preview);
+  gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, package_preview);
+  gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, label_stack);
+  gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, package_page);
+  gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, label_switcher);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, detail_title);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, detail_summary);
   gtk_widget_class_bind_template_child (widget_class, ScProvisionPage, detail_list);

@@ -160,7 +160,12 @@ static const FieldSpec field_specs[] = {
   { SECTION_DAK, "dak", "uri", N_("DAK URI in the profile"), FIELD_TEXT },
   { SECTION_DAK, "dak", "chain", N_("DAK chain file"), FIELD_TEXT },
   { SECTION_DAK, "dak", "trust-anchor", N_("Trust anchor (PEM file or sha256:)"), FIELD_TEXT },
+  { SECTION_DAK, "csr", "require-dsn", N_("CSRs must carry a DSN (true or false, default true)"), FIELD_TEXT },
+  { SECTION_DAK, "csr", "allowed-extensions", N_("Extensions a CSR may ask for (names or OIDs, separated by ;)"), FIELD_TEXT },
   { SECTION_DEVICE, "device", "uri", N_("Device URI in the profile (default sim:)"), FIELD_TEXT },
+  { SECTION_DEVICE, "device", "flasher", N_("Flasher command, for command: ({image} and {serial} are filled in)"), FIELD_TEXT },
+  { SECTION_DEVICE, "device", "flasher-timeout", N_("Flasher timeout in seconds (1 to 3600, default 120)"), FIELD_TEXT },
+  { SECTION_DEVICE, "device", "trust-flasher", N_("Trust the flasher’s own check (true or false; required for command:)"), FIELD_TEXT },
   { SECTION_PRINTER, "printer", "uri", N_("Printer URI in the profile (empty: PNG files in the data folder)"), FIELD_TEXT },
   { SECTION_PRINTER, "printer", "dpi", N_("Resolution in dpi (default 300)"), FIELD_TEXT },
   { SECTION_PRINTER, "printer", "x-offset", N_("Offset to the right (like 1.5mm or 12dots)"), FIELD_TEXT },
@@ -168,6 +173,14 @@ static const FieldSpec field_specs[] = {
   { SECTION_PRINTER, "printer", "darkness", N_("Darkness, 0 to 30 (empty: the printer’s own)"), FIELD_TEXT },
   { SECTION_PRINTER, "printer", "label-width-mm", N_("Label stock width in mm"), FIELD_TEXT },
   { SECTION_PRINTER, "printer", "label-length-mm", N_("Label stock length in mm"), FIELD_TEXT },
+  { SECTION_PRINTER, "label", "dpi", N_("Labels laid out at this dpi (default 300; the printer’s must agree)"), FIELD_TEXT },
+  { SECTION_PRINTER, "label", "symbology", N_("Symbol: datamatrix or qr (default datamatrix)"), FIELD_TEXT },
+  { SECTION_PRINTER, "label", "symbol-size", N_("Symbol size: auto, or a forced size like 24x24"), FIELD_TEXT },
+  { SECTION_PRINTER, "label", "product-min-mm", N_("Smallest product-label symbol in mm (default 10)"), FIELD_TEXT },
+  { SECTION_PRINTER, "label", "package-min-mm", N_("Smallest package-label symbol in mm (default 15)"), FIELD_TEXT },
+  { SECTION_PRINTER, "label", "package-code", N_("Package label’s UPC-A or EAN-13 (empty: no package label)"), FIELD_TEXT },
+  { SECTION_PRINTER, "label", "include-serial", N_("Serial in the payloads (true or false, default true)"), FIELD_TEXT },
+  { SECTION_PRINTER, "label", "trailing-semicolon", N_("Payloads end with ; (true or false, default true)"), FIELD_TEXT },
 };
 #define N_FIELDS G_N_ELEMENTS (field_specs)
 

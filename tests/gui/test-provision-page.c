@@ -300,41 +300,67 @@ test_scan_fails (Fixture       *f,
   g_assert_cmpstr (sc_step_row_get_error (scan_row), ==, label_text (f->page, "failure_label"));
   g_assert_cmpint (sc_step_row_get_state (next_row), ==, SC_STEP_ROW_PENDING);
   g_assert_null (sc_label_preview_get_layout (SC_LABEL_PREVIEW (child (f->page, "preview"))));
+  g_assert_null (sc_label_preview_get_layout (SC_LABEL_PREVIEW (child (f->page, "package_preview"))));
+  g_assert_false (gtk_widget_get_visible (child (f->page, "label_switcher")));
   g_assert_cmpstr (label_text (f->page, "failed_label"), ==, "1");
   g_assert_true (scan_field_has_focus (f));
 }
 
-/* The preview puts every module on whole device pixels: the symbol on
- * screen is the printer raster scaled by a whole number, pixel for pixel. */
-static void
-test_preview_crisp (Fixture       *f,
-                    gconstpointer  data)
+/* Pixels of @layout's symbol on screen that differ from its printer raster
+ * scaled by @n, the label drawn at (@x0, @y0) of the downloaded pixels. */
+static guint
+symbol_mismatches (ScLabelLayout *layout,
+                   const guchar  *pixels,
+                   int            stride,
+                   guint          n,
+                   int            x0,
+                   int            y0)
 {
-  ScLabelPreview *preview = SC_LABEL_PREVIEW (child (f->page, "preview"));
+  const ScGeometry *geometry = sc_label_layout_get_geometry (layout);
+  cairo_surface_t *raster = sc_label_layout_render (layout);
+  const guchar *dots = cairo_image_surface_get_data (raster);
+  int raster_stride = cairo_image_surface_get_stride (raster);
+  guint sx, sy, mismatches = 0;
+
+  sc_label_layout_get_symbol_origin (layout, &sx, &sy);
+  for (guint y = sy; y < sy + geometry->symbol_dots; y++)
+    for (guint x = sx; x < sx + geometry->symbol_dots; x++)
+      {
+        guint32 dot = *(const guint32 *) (dots + y * raster_stride + x * 4) & 0xffffff;
+
+        for (guint dy = 0; dy < n; dy++)
+          for (guint dx = 0; dx < n; dx++)
+            {
+              const guchar *p = pixels + (gsize) (y0 + y * n + dy) * stride + (x0 + x * n + dx) * 4;
+              /* gdk_texture_download: B G R A on little-endian, like cairo's RGB24 */
+              guint32 px = (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16;
+
+              mismatches += px != dot;
+            }
+      }
+  cairo_surface_destroy (raster);
+  return mismatches;
+}
+
+/* @preview's symbol on screen is its printer raster scaled by a whole
+ * number of pixels a dot, pixel for pixel; returns the pixels a dot. */
+static guint
+assert_crisp (ScLabelPreview *preview)
+{
+  ScLabelLayout *layout = sc_label_preview_get_layout (preview);
   g_autoptr(GdkPaintable) paintable = NULL;
   g_autoptr(GtkSnapshot) snapshot = NULL;
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree guchar *pixels = NULL;
-  cairo_surface_t *raster;
-  ScLabelLayout *layout;
-  const ScGeometry *geometry;
-  guint width, height, sx, sy, n;
-  int scale, w, h, x0, y0, stride, raster_stride;
-  guint mismatches = 0;
-  const guchar *dots;
+  guint n, width, height;
+  int scale, w, h, stride, x0, y0;
 
-  scan (f, "GUITESTCRISP001");
-  g_assert_true (sc_gui_test_wait (page_idle, f->page, RUN_TIMEOUT_S));
-  g_assert_true (sc_gui_test_wait (preview_has_layout, preview, RUN_TIMEOUT_S));
   g_assert_true (sc_gui_test_wait (preview_drawn, preview, RUN_TIMEOUT_S));
-
-  layout = sc_label_preview_get_layout (preview);
   sc_label_layout_get_size (layout, &width, &height);
-  sc_label_layout_get_symbol_origin (layout, &sx, &sy);
-  geometry = sc_label_layout_get_geometry (layout);
   n = sc_label_preview_get_pixels_per_dot (preview);
-  g_assert_cmpuint (n, >=, 2);   /* 1280 wide has room for two pixels a dot */
+  g_test_message ("%s label: %ux%u dots, %u pixels a dot",
+                  sc_label_kind_to_string (sc_label_layout_get_kind (layout)), width, height, n);
 
   scale = gtk_widget_get_scale_factor (GTK_WIDGET (preview));
   w = gtk_widget_get_width (GTK_WIDGET (preview));
@@ -352,32 +378,55 @@ test_preview_crisp (Fixture       *f,
   pixels = g_malloc ((gsize) stride * gdk_texture_get_height (texture));
   gdk_texture_download (texture, pixels, stride);
 
-  raster = sc_label_layout_render (layout);
-  dots = cairo_image_surface_get_data (raster);
-  raster_stride = cairo_image_surface_get_stride (raster);
-
   /* Where the preview put the label: centred on a device pixel. */
   x0 = (w * scale - (int) (width * n)) / 2;
   y0 = (h * scale - (int) (height * n)) / 2;
+  g_assert_cmpint (x0, >=, 0);
+  g_assert_cmpint (y0, >=, 0);
+  g_assert_cmpuint (symbol_mismatches (layout, pixels, stride, n, x0, y0), ==, 0);
+  return n;
+}
 
-  for (guint y = sy; y < sy + geometry->symbol_dots; y++)
-    for (guint x = sx; x < sx + geometry->symbol_dots; x++)
-      {
-        guint32 dot = *(const guint32 *) (dots + y * raster_stride + x * 4) & 0xffffff;
+static gboolean
+package_drawn (gpointer data)
+{
+  Fixture *f = data;
 
-        for (guint dy = 0; dy < n; dy++)
-          for (guint dx = 0; dx < n; dx++)
-            {
-              const guchar *p = pixels + (gsize) (y0 + y * n + dy) * stride + (x0 + x * n + dx) * 4;
-              /* gdk_texture_download: B G R A on little-endian, like cairo's RGB24 */
-              guint32 px = (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16;
+  return sc_label_preview_get_pixels_per_dot (SC_LABEL_PREVIEW (child (f->page, "package_preview"))) > 0;
+}
 
-              mismatches += px != dot;
-            }
-      }
-  cairo_surface_destroy (raster);
+/* The preview puts every module on whole device pixels: each symbol on
+ * screen is the printer raster scaled by a whole number, pixel for pixel.
+ * The package label is one switch away, drawn the same way; the next unit
+ * shows its product label first. */
+static void
+test_preview_crisp (Fixture       *f,
+                    gconstpointer  data)
+{
+  ScLabelPreview *preview = SC_LABEL_PREVIEW (child (f->page, "preview"));
+  ScLabelPreview *package = SC_LABEL_PREVIEW (child (f->page, "package_preview"));
+  GtkStack *labels = GTK_STACK (child (f->page, "label_stack"));
 
-  g_assert_cmpuint (mismatches, ==, 0);
+  scan (f, "GUITESTCRISP001");
+  g_assert_true (sc_gui_test_wait (page_idle, f->page, RUN_TIMEOUT_S));
+  g_assert_true (sc_gui_test_wait (preview_has_layout, preview, RUN_TIMEOUT_S));
+  g_assert_cmpint (sc_label_layout_get_kind (sc_label_preview_get_layout (preview)), ==, SC_LABEL_KIND_PRODUCT);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (labels), ==, "product");
+  g_assert_cmpuint (assert_crisp (preview), >=, 2);   /* 1280 wide has room for two pixels a dot */
+
+  /* The training product has a package code, so a package label. */
+  g_assert_true (gtk_widget_get_visible (child (f->page, "label_switcher")));
+  g_assert_true (gtk_stack_page_get_visible (gtk_stack_get_page (labels, GTK_WIDGET (package))));
+  g_assert_nonnull (sc_label_preview_get_layout (package));
+  g_assert_cmpint (sc_label_layout_get_kind (sc_label_preview_get_layout (package)), ==, SC_LABEL_KIND_PACKAGE);
+  gtk_stack_set_visible_child_name (labels, "package");
+  g_assert_true (sc_gui_test_wait (package_drawn, f, RUN_TIMEOUT_S));
+  g_assert_cmpuint (assert_crisp (package), >=, 1);
+
+  /* The next unit starts on its product label. */
+  scan (f, "GUITESTCRISP002");
+  g_assert_true (sc_gui_test_wait (page_idle, f->page, RUN_TIMEOUT_S));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (labels), ==, "product");
 }
 
 static ScStepRow *

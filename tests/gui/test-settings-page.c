@@ -234,6 +234,12 @@ test_bad_fields_each (Fixture       *f,
     { "printer", "darkness", "31", "must be a whole number from 0 to 30" },
     { "printer", "x-offset", "3 inches", "must be a length like 1.5mm or 12dots" },
     { "printer", "uri", "lpt://1", NULL },
+    { "csr", "allowed-extensions", "basicConstraints", "“basicConstraints” may never be allowed in a device CSR" },
+    { "csr", "require-dsn", "maybe", "must be true or false" },
+    { "device", "flasher-timeout", "0", "must be a whole number from 1 to 3600" },
+    { "label", "symbology", "aztec", "must be datamatrix or qr" },
+    { "label", "package-code", "841667145076", "has a wrong check digit" },
+    { "label", "product-min-mm", "0", "must be a size in millimetres from 1 to 200" },
   };
   g_autofree char *before = read_file (f->profile);
 
@@ -270,11 +276,14 @@ test_good_field (Fixture       *f,
   set_field (f, "product", "name", "Kitchen Plug KP-2");
   set_field (f, "keys", "origin", "station");
   set_field (f, "printer", "darkness", "18");
+  set_field (f, "label", "package-code", "841667145075");
   g_assert_null (sc_settings_page_get_field_error (f->page, "product", "name"));
+  g_assert_null (sc_settings_page_get_field_error (f->page, "label", "package-code"));
   text = read_file (f->profile);
   g_assert_nonnull (strstr (text, "\nname=Kitchen Plug KP-2\n"));
   g_assert_nonnull (strstr (text, "\norigin=station\n"));
   g_assert_nonnull (strstr (text, "\ndarkness=18\n"));
+  g_assert_nonnull (strstr (text, "\npackage-code=841667145075\n"));
   g_assert_true (g_str_has_prefix (text, "# A TRAINING product profile"));
   g_assert_cmpstr (sc_settings_page_get_field_text (f->page, "product", "name"), ==, "Kitchen Plug KP-2");
   g_assert_true (sc_settings_page_get_needs_apply (f->page));
@@ -294,6 +303,7 @@ test_good_field (Fixture       *f,
   g_assert_cmpstr (sc_profile_get_name (station->profile), ==, "Kitchen Plug KP-2");
   g_assert_cmpint (sc_profile_get_key_origin (station->profile), ==, SC_KEY_ORIGIN_STATION);
   g_assert_cmpint (sc_profile_get_printer_settings (station->profile)->darkness, ==, 18);
+  g_assert_cmpstr (sc_profile_get_label_settings (station->profile)->package_code, ==, "841667145075");
 }
 
 /* The manufacturer's icon is copied in and named in [label] icon. */
