@@ -136,6 +136,15 @@ check "both passed" \
   test "$(sql "select count(*) from units where serial in ('ZPLTCPHEADOPEN01', 'ZPLTCPPAUSE00001') and state='complete'")" = 2
 
 # --- a job cut off: a person decides, a reprint with a reason ---------------
+# The fake itself: a job and its closing ~HS in one write (as they arrive
+# on a busy machine) are cut off at N bytes; the query is never answered.
+start_fake --drop-after=10
+exec 3<>"/dev/tcp/127.0.0.1/$(head -n 1 "$work/port")"
+# (its first 10 bytes a line of their own, so the record stays one job a ^XA line)
+printf 'cut here\r\n^XA^FO10,10^FDa cut-off job^FS^XZ~HS' >&3
+answer=$(timeout 5 cat <&3 2>/dev/null | od -An -c)
+exec 3<&- 3>&-
+check "(the fake printer cuts a job off before answering the ~HS behind it)" test -z "$answer"
 start_fake --drop-after=700
 serial=ZPLTCPDROP000001
 before=$(jobs_printed)
