@@ -442,6 +442,7 @@ cmd_export (int    argc,
   g_autofree char *manifest = NULL;
   gboolean json;
   gint64 since;
+  guint n_training;
   const GOptionEntry entries[] = {
     { "store", 'S', 0, G_OPTION_ARG_STRING, &store_uri, N_("Records (default: SQLite in the data dir)"), N_("URI") },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format, N_("csv or json"), N_("FORMAT") },
@@ -468,6 +469,12 @@ cmd_export (int    argc,
 
   manifest = sc_manifest_format_units (units, json ? SC_MANIFEST_JSON : SC_MANIFEST_CSV, NULL);
   g_print ("%s", manifest);
+  if ((n_training = sc_manifest_count_training (units)) > 0)
+    g_printerr (ngettext ("%u unit in this manifest was signed by a training DAK (dak_type Training): it is not "
+                          "valid for Frustration-Free Setup; leave it out of what you send on.\n",
+                          "%u units in this manifest were signed by a training DAK (dak_type Training): they are "
+                          "not valid for Frustration-Free Setup; leave them out of what you send on.\n",
+                          n_training), n_training);
   return EXIT_OK;
 }
 

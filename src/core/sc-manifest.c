@@ -17,7 +17,7 @@
 G_DEFINE_QUARK (sc-manifest-error-quark, sc_manifest_error)
 
 static const char * const columns[] = {
-  "serial", "pid", "puk", "certificate_serial", "certificate_sha256", "started", "completed",
+  "serial", "pid", "puk", "certificate_serial", "certificate_sha256", "started", "completed", "dak_type",
 };
 #define N_COLUMNS G_N_ELEMENTS (columns)
 
@@ -58,12 +58,51 @@ format_time (gint64 us)
   return t ? g_date_time_format (t, "%Y-%m-%d %H:%M:%SZ") : g_strdup ("-");
 }
 
-static char *
-leaf_fingerprint (const char *chain_pem)
+/* From the unit's chain: the leaf's SHA-256 fingerprint, and the DakType
+ * of the DAK that signed it (the first certificate of the chain naming
+ * one: "Training" marks units that are not valid for FFS). */
+static void
+read_chain (const char  *chain_pem,
+            char       **fingerprint,
+            char       **dak_type)
 {
   g_autoptr(ScCertList) chain = chain_pem ? sc_certs_load_pem (chain_pem, strlen (chain_pem), NULL) : NULL;
 
-  return chain && sk_X509_num (chain) > 0 ? sc_cert_fingerprint_hex (sk_X509_value (chain, 0)) : g_strdup ("");
+  *fingerprint = NULL;
+  *dak_type = NULL;
+  for (int i = 0; chain != NULL && i < sk_X509_num (chain); i++)
+    {
+      X509 *cert = sk_X509_value (chain, i);
+
+      if (i == 0)
+        *fingerprint = sc_cert_fingerprint_hex (cert);
+      if (*dak_type == NULL)
+        *dak_type = sc_x509_name_get_text (X509_get_subject_name (cert), sc_nid_dak_type (), NULL);
+    }
+  if (*fingerprint == NULL)
+    *fingerprint = g_strdup ("");
+  if (*dak_type == NULL)
+    *dak_type = g_strdup ("");
+}
+
+guint
+sc_manifest_count_training (GPtrArray *units)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (units != NULL, 0);
+
+  for (guint i = 0; i < units->len; i++)
+    {
+      const ScUnitRecord *u = g_ptr_array_index (units, i);
+      g_autofree char *fp = NULL, *dak_type = NULL;
+
+      if (u->state != SC_UNIT_COMPLETE)
+        continue;
+      read_chain (u->chain_pem, &fp, &dak_type);
+      n += g_strcmp0 (dak_type, "Training") == 0;
+    }
+  return n;
 }
 
 /* The records' serials, PIDs, PUKs and hex need no quoting (the payload
@@ -129,12 +168,12 @@ sc_manifest_format_units (GPtrArray        *units,
   for (guint i = 0; i < units->len; i++)
     {
       const ScUnitRecord *u = g_ptr_array_index (units, i);
-      g_autofree char *fp = NULL, *started = NULL, *completed = NULL;
+      g_autofree char *fp = NULL, *dak_type = NULL, *started = NULL, *completed = NULL;
       const char *values[N_COLUMNS];
 
       if (u->state != SC_UNIT_COMPLETE)
         continue;
-      fp = leaf_fingerprint (u->chain_pem);
+      read_chain (u->chain_pem, &fp, &dak_type);
       started = format_time (u->created);
       completed = format_time (u->updated);
       values[0] = u->serial;
@@ -144,6 +183,7 @@ sc_manifest_format_units (GPtrArray        *units,
       values[4] = fp;
       values[5] = started;
       values[6] = completed;
+      values[7] = dak_type;
 
       if (json)
         g_string_append (out, n ? ",\n  {" : "  {");

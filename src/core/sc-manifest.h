@@ -32,12 +32,15 @@ gboolean    sc_manifest_format_from_string (const char       *name,
 
 /* The manifest of the COMPLETE units among @units (the others are left
  * out), in @units' order: serial, PID, PUK, certificate serial and SHA-256
- * fingerprint, started and completed (UTC). No secret is in it. CSV has a
- * header line; JSON is an array of objects. Sets *@n_units to the units
- * written. */
+ * fingerprint, started and completed (UTC), and the DakType of the DAK
+ * that signed it ("Training": not valid for FFS). No secret is in it. CSV
+ * has a header line; JSON is an array of objects. Sets *@n_units to the
+ * units written. */
 char       *sc_manifest_format_units       (GPtrArray        *units,
                                             ScManifestFormat  format,
                                             guint            *n_units);
+/* How many of the COMPLETE units among @units a training DAK signed. */
+guint       sc_manifest_count_training     (GPtrArray        *units);
 
 /* The manifest of the units completed among those started in [@since,
  * @until) (0: unbounded), oldest first, written to @file in one step

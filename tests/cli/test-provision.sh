@@ -69,9 +69,13 @@ for origin in device station; do
   check "$origin key: the key origin is recorded" \
     test "$(sql "select key_origin from units where serial='$serial'")" = "$([ $origin = device ] && echo 0 || echo 1)"
 done
-"$cli" export --store "$store" --format json > "$work/manifest.json"
+"$cli" export --store "$store" --format json > "$work/manifest.json" 2> "$work/manifest.err"
 check "the JSON manifest is valid JSON with both units" \
   /usr/bin/python3 -c "import json,sys; d=json.load(open('$work/manifest.json')); sys.exit(len(d) != 2)"
+check "each marked as signed by the training DAK" \
+  /usr/bin/python3 -c "import json,sys; d=json.load(open('$work/manifest.json')); sys.exit(any(u['dak_type'] != 'Training' for u in d))"
+check "and export says on stderr they are not valid for FFS" \
+  grep -q "^2 units in this manifest were signed by a training DAK" "$work/manifest.err"
 pin=$("$cli" verify-label --show-pin "$labels/PTYDEVICE000001-product.png" | sed -n 's/^PIN: *//p')
 check "the printed PIN was read back (${#pin} characters)" test "${#pin}" = 9
 check "the database holds no PIN in clear" bash -c "! grep -a -q '$pin' '$db'* '$XDG_DATA_HOME/setup-console/station.key'"

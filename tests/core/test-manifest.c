@@ -290,16 +290,16 @@ python (const char *script,
   return out;
 }
 
-/* Each unit as "serial|pid|puk|certificate_serial|certificate_sha256|started|completed". */
+/* Each unit as "serial|pid|puk|certificate_serial|certificate_sha256|started|completed|dak_type". */
 #define PY_CSV  "import csv,sys\n" \
                 "r=list(csv.DictReader(open(sys.argv[1],newline='')))\n" \
                 "for u in r: print('|'.join(u[k] for k in ('serial','pid','puk','certificate_serial'," \
-                "'certificate_sha256','started','completed')))\n"
+                "'certificate_sha256','started','completed','dak_type')))\n"
 #define PY_JSON "import json,sys\n" \
                 "r=json.load(open(sys.argv[1]))\n" \
                 "assert isinstance(r,list)\n" \
-                "for u in r: assert len(u)==7; print('|'.join(u[k] for k in ('serial','pid','puk','certificate_serial'," \
-                "'certificate_sha256','started','completed')))\n"
+                "for u in r: assert len(u)==8; print('|'.join(u[k] for k in ('serial','pid','puk','certificate_serial'," \
+                "'certificate_sha256','started','completed','dak_type')))\n"
 
 static char *
 openssl_fingerprint (Fixture *fx)
@@ -336,8 +336,9 @@ expected_line (Fixture            *fx,
   g_autofree char *started = utc (u->created);
   g_autofree char *completed = utc (u->updated);
 
-  return g_strdup_printf ("%s|%s|%s|%s|%s|%s|%s\n", u->serial, u->pid, u->puk ? u->puk : "", u->cert_serial, fp,
-                          started, completed);
+  /* The fixture's units are signed by the training hierarchy's DAK. */
+  return g_strdup_printf ("%s|%s|%s|%s|%s|%s|%s|Training\n", u->serial, u->pid, u->puk ? u->puk : "",
+                          u->cert_serial, fp, started, completed);
 }
 
 static void
@@ -358,6 +359,8 @@ test_manifest_formats (Fixture       *fx,
   units = sc_store_list_units (fx->store, 0, 0, &error);
   g_assert_no_error (error);
   expected = g_strconcat (line_a, line_odd, NULL);
+  /* Both complete units are the training DAK's; the failed one counts for nothing. */
+  g_assert_cmpuint (sc_manifest_count_training (units), ==, 2);
 
   for (ScManifestFormat format = SC_MANIFEST_CSV; format <= SC_MANIFEST_JSON; format++)
     {
@@ -389,11 +392,11 @@ test_manifest_formats (Fixture       *fx,
     g_ptr_array_add (one, a);
     csv = sc_manifest_format_units (one, SC_MANIFEST_CSV, NULL);
     json = sc_manifest_format_units (one, SC_MANIFEST_JSON, NULL);
-    want_csv = g_strdup_printf ("serial,pid,puk,certificate_serial,certificate_sha256,started,completed\n"
-                                "SN-1,AB12,,%s,%s,%s,%s\n", a->cert_serial, fp, started, completed);
+    want_csv = g_strdup_printf ("serial,pid,puk,certificate_serial,certificate_sha256,started,completed,dak_type\n"
+                                "SN-1,AB12,,%s,%s,%s,%s,Training\n", a->cert_serial, fp, started, completed);
     want_json = g_strdup_printf ("[\n  {\"serial\": \"SN-1\", \"pid\": \"AB12\", \"puk\": \"\", "
                                  "\"certificate_serial\": \"%s\", \"certificate_sha256\": \"%s\", "
-                                 "\"started\": \"%s\", \"completed\": \"%s\"}\n]\n",
+                                 "\"started\": \"%s\", \"completed\": \"%s\", \"dak_type\": \"Training\"}\n]\n",
                                  a->cert_serial, fp, started, completed);
     g_assert_cmpstr (csv, ==, want_csv);
     g_assert_cmpstr (json, ==, want_json);
@@ -410,7 +413,7 @@ test_manifest_formats (Fixture       *fx,
     csv = sc_manifest_format_units (none, SC_MANIFEST_CSV, &n);
     g_assert_cmpuint (n, ==, 0);
     json = sc_manifest_format_units (none, SC_MANIFEST_JSON, NULL);
-    g_assert_cmpstr (csv, ==, "serial,pid,puk,certificate_serial,certificate_sha256,started,completed\n");
+    g_assert_cmpstr (csv, ==, "serial,pid,puk,certificate_serial,certificate_sha256,started,completed,dak_type\n");
     g_assert_cmpstr (json, ==, "[\n]\n");
   }
 }

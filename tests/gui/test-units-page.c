@@ -1054,7 +1054,7 @@ test_export (Fixture       *f,
     gtk_widget_activate_action (GTK_WIDGET (f->page), "units.export-file", "(ss)", "csv", path);
     g_assert_true (sc_gui_test_wait (page_idle, f->page, TIMEOUT_S));
     g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
-    g_assert_cmpstr (contents, ==, "serial,pid,puk,certificate_serial,certificate_sha256,started,completed\n");
+    g_assert_cmpstr (contents, ==, "serial,pid,puk,certificate_serial,certificate_sha256,started,completed,dak_type\n");
   }
 }
 
