@@ -467,9 +467,9 @@ cmd_export (int    argc,
       !(units = sc_store_list_units (store, since, 0, &error)))
     return fail_error (error);
 
-  manifest = sc_manifest_format_units (units, json ? SC_MANIFEST_JSON : SC_MANIFEST_CSV, NULL);
+  manifest = sc_manifest_format_units (units, json ? SC_MANIFEST_JSON : SC_MANIFEST_CSV, NULL, &n_training);
   g_print ("%s", manifest);
-  if ((n_training = sc_manifest_count_training (units)) > 0)
+  if (n_training > 0)
     g_printerr (ngettext ("%u unit in this manifest was signed by a training DAK (dak_type Training): it is not "
                           "valid for Frustration-Free Setup; leave it out of what you send on.\n",
                           "%u units in this manifest were signed by a training DAK (dak_type Training): they are "

@@ -85,26 +85,6 @@ read_chain (const char  *chain_pem,
     *dak_type = g_strdup ("");
 }
 
-guint
-sc_manifest_count_training (GPtrArray *units)
-{
-  guint n = 0;
-
-  g_return_val_if_fail (units != NULL, 0);
-
-  for (guint i = 0; i < units->len; i++)
-    {
-      const ScUnitRecord *u = g_ptr_array_index (units, i);
-      g_autofree char *fp = NULL, *dak_type = NULL;
-
-      if (u->state != SC_UNIT_COMPLETE)
-        continue;
-      read_chain (u->chain_pem, &fp, &dak_type);
-      n += g_strcmp0 (dak_type, "Training") == 0;
-    }
-  return n;
-}
-
 /* The records' serials, PIDs, PUKs and hex need no quoting (the payload
  * rules leave out commas, quotes and backslashes), but a manifest is read
  * by other programs: anything else is quoted all the same. */
@@ -147,11 +127,12 @@ append_json (GString    *out,
 char *
 sc_manifest_format_units (GPtrArray        *units,
                           ScManifestFormat  format,
-                          guint            *n_units)
+                          guint            *n_units,
+                          guint            *n_training)
 {
   GString *out = g_string_new (NULL);
   gboolean json = format == SC_MANIFEST_JSON;
-  guint n = 0;
+  guint n = 0, training = 0;
 
   g_return_val_if_fail (units != NULL, NULL);
   g_return_val_if_fail (format == SC_MANIFEST_CSV || format == SC_MANIFEST_JSON, NULL);
@@ -205,12 +186,15 @@ sc_manifest_format_units (GPtrArray        *units,
         }
       g_string_append (out, json ? "}" : "\n");
       n++;
+      training += g_strcmp0 (dak_type, "Training") == 0;
     }
 
   if (json)
     g_string_append (out, n ? "\n]\n" : "]\n");
   if (n_units != NULL)
     *n_units = n;
+  if (n_training != NULL)
+    *n_training = training;
   return g_string_free (out, FALSE);
 }
 
@@ -246,7 +230,7 @@ sc_manifest_export (ScStore          *store,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  text = sc_manifest_format_units (units, format, &n);
+  text = sc_manifest_format_units (units, format, &n, NULL);
   if (!g_file_replace_contents (file, text, strlen (text), NULL, FALSE, G_FILE_CREATE_NONE, NULL,
                                 cancellable, &local_error))
     {

@@ -35,12 +35,11 @@ gboolean    sc_manifest_format_from_string (const char       *name,
  * fingerprint, started and completed (UTC), and the DakType of the DAK
  * that signed it ("Training": not valid for FFS). No secret is in it. CSV
  * has a header line; JSON is an array of objects. Sets *@n_units to the
- * units written. */
+ * units written and *@n_training to those a training DAK signed. */
 char       *sc_manifest_format_units       (GPtrArray        *units,
                                             ScManifestFormat  format,
-                                            guint            *n_units);
-/* How many of the COMPLETE units among @units a training DAK signed. */
-guint       sc_manifest_count_training     (GPtrArray        *units);
+                                            guint            *n_units,
+                                            guint            *n_training);
 
 /* The manifest of the units completed among those started in [@since,
  * @until) (0: unbounded), oldest first, written to @file in one step
