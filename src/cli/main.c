@@ -321,6 +321,7 @@ cmd_issue (int    argc,
   return EXIT_OK;
 }
 
+enum { KEYGEN_KEY, KEYGEN_CSR, KEYGEN_CHAIN, KEYGEN_PUK };
 static const char * const keygen_files[] = { "device.key", "device.csr", "device-cert-chain.pem", "device.puk", NULL };
 
 /* keygen never overwrites: a folder already holding one of its files is
@@ -419,11 +420,11 @@ cmd_keygen (int    argc,
   puk_line = g_strconcat (puk, "\n", NULL);
 
   if (!(files = sc_file_set_new (out_dir, &error)) ||
-      !sc_file_set_add (files, "device.key", sc_secret_get_data (key_pem, NULL),
+      !sc_file_set_add (files, keygen_files[KEYGEN_KEY], sc_secret_get_data (key_pem, NULL),
                         sc_secret_get_size (key_pem), 0600, &error) ||
-      !sc_file_set_add (files, "device.csr", csr_pem, strlen (csr_pem), 0644, &error) ||
-      !sc_file_set_add (files, "device-cert-chain.pem", chain_pem, strlen (chain_pem), 0644, &error) ||
-      !sc_file_set_add (files, "device.puk", puk_line, strlen (puk_line), 0644, &error) ||
+      !sc_file_set_add (files, keygen_files[KEYGEN_CSR], csr_pem, strlen (csr_pem), 0644, &error) ||
+      !sc_file_set_add (files, keygen_files[KEYGEN_CHAIN], chain_pem, strlen (chain_pem), 0644, &error) ||
+      !sc_file_set_add (files, keygen_files[KEYGEN_PUK], puk_line, strlen (puk_line), 0644, &error) ||
       !sc_file_set_commit (files, &error))
     {
       /* The certificate exists nowhere now: the records say so. */
