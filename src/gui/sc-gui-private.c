@@ -140,3 +140,18 @@ _sc_station_ref_open_finish (GAsyncResult  *result,
     g_propagate_error (error, g_steal_pointer (&local_error));
   return page;
 }
+
+void
+_sc_widget_drop_focus (GtkWidget *widget,
+                       GtkWidget *to)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+
+  if (focus == NULL || (focus != widget && !gtk_widget_is_ancestor (focus, widget)))
+    return;
+  if (to != NULL)
+    gtk_widget_grab_focus (to);
+  else
+    gtk_root_set_focus (root, NULL);
+}

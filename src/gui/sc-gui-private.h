@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include <gio/gio.h>
+#include <gtk/gtk.h>
 
 #include "sc-core.h"
 
@@ -44,6 +44,13 @@ gpointer    _sc_station_ref_open_finish (GAsyncResult  *result,
                                          GError       **error);
 /* Wraps @station (transfer full) in a new reference. */
 StationRef *_sc_station_ref_new (ScStation *station);
+
+/* Moves the focus off @widget (or anything inside it) before @widget is
+ * switched off: to @to, or to nothing when @to is %NULL. GTK 4.8 keeps a
+ * text field switched off while focused blinking, and warns at its next
+ * blink (GTK issue 5845). */
+void        _sc_widget_drop_focus (GtkWidget *widget,
+                                   GtkWidget *to);
 
 /* Work in a thread does not keep a page alive: its callback finds the page
  * through a weak reference, or finds it gone. */

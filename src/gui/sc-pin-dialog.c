@@ -40,12 +40,9 @@ static void
 update (ScPinDialog *self)
 {
   gboolean editable = self->can_retry && !self->busy;
-  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
 
-  /* The focus leaves the entry before it is switched off. */
-  if (!editable && focus != NULL &&
-      (focus == GTK_WIDGET (self->entry) || gtk_widget_is_ancestor (focus, GTK_WIDGET (self->entry))))
-    gtk_widget_grab_focus (self->cancel_button);
+  if (!editable)
+    _sc_widget_drop_focus (GTK_WIDGET (self->entry), self->cancel_button);
   gtk_widget_set_sensitive (GTK_WIDGET (self->entry), editable);
   gtk_widget_set_visible (self->unlock_button, self->can_retry);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "pin.unlock", self->can_retry && !self->busy);

@@ -257,23 +257,6 @@ grab_scan_focus (ScProvisionPage *self)
     gtk_entry_grab_focus_without_selecting (self->scan_entry);
 }
 
-static gboolean
-scan_field_has_focus (ScProvisionPage *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
-
-  return focus != NULL && (focus == GTK_WIDGET (self->scan_entry) ||
-                           gtk_widget_is_ancestor (focus, GTK_WIDGET (self->scan_entry)));
-}
-
-static void
-drop_scan_focus (ScProvisionPage *self)
-{
-  if (scan_field_has_focus (self))
-    gtk_root_set_focus (gtk_widget_get_root (GTK_WIDGET (self)), NULL);
-}
-
 static void
 set_paused (ScProvisionPage *self,
             gboolean         paused)
@@ -473,11 +456,8 @@ update_blocked (ScProvisionPage *self)
   gtk_label_set_label (self->blocked_label, blocker ? blocker : "");
   gtk_revealer_set_reveal_child (self->blocked_revealer, self->station != NULL && checked && blocker != NULL);
   gtk_widget_set_visible (self->blocked_unlock_button, dak_can_be_unlocked (self));
-  /* The focus leaves the scan field before it is switched off: GTK 4.8
-   * keeps a switched-off field focused and blinking otherwise, and warns
-   * (GTK issue 5845). */
   if (blocked)
-    drop_scan_focus (self);
+    _sc_widget_drop_focus (GTK_WIDGET (self->scan_entry), NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->scan_entry), !blocked);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "provision.unlock-dak", dak_can_be_unlocked (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "provision.lock-dak",

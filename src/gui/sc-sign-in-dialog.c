@@ -42,13 +42,11 @@ G_DEFINE_FINAL_TYPE (ScSignInDialog, sc_sign_in_dialog, ADW_TYPE_WINDOW)
 static void
 update (ScSignInDialog *self)
 {
-  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
-
-  /* The focus leaves the entries before they are switched off. */
-  if (self->busy && focus != NULL &&
-      (gtk_widget_is_ancestor (focus, GTK_WIDGET (self->badge_entry)) ||
-       gtk_widget_is_ancestor (focus, GTK_WIDGET (self->passcode_entry))))
-    gtk_widget_grab_focus (self->cancel_button);
+  if (self->busy)
+    {
+      _sc_widget_drop_focus (GTK_WIDGET (self->badge_entry), self->cancel_button);
+      _sc_widget_drop_focus (GTK_WIDGET (self->passcode_entry), self->cancel_button);
+    }
   gtk_widget_set_sensitive (GTK_WIDGET (self->badge_entry), !self->busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->passcode_entry), !self->busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->user_list), !self->busy);
